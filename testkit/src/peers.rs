@@ -1,0 +1,243 @@
+//! Real peers: programs nobody here wrote, started on `127.0.0.1` with a port the kernel
+//! picks, waited for until they listen, and killed when their guard drops.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use certs::Files;
+
+use crate::process::Process;
+
+/// How long a peer may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `openssl s_server`, listening on an ephemeral port of 127.0.0.1.
+pub struct SServer {
+    pub addr: SocketAddr,
+    pub process: Process,
+}
+
+impl SServer {
+    /// Starts `openssl s_server -accept 127.0.0.1:0` with `args` added, and waits for it
+    /// to print the address it listens on.
+    pub fn start<S: AsRef<str>>(args: &[S]) -> SServer {
+        let mut all = vec!["s_server".to_string(), "-accept".into(), "127.0.0.1:0".into()];
+        all.extend(args.iter().map(|a| a.as_ref().to_string()));
+        let mut process = Process::spawn("openssl", &all);
+        let out = process
+            .wait_for("ACCEPT", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("openssl s_server did not start: {e}"));
+        let addr = parse_listen_line(&out, "ACCEPT ")
+            .unwrap_or_else(|| panic!("cannot read the address from s_server's output:\n{out}"));
+        SServer { addr, process }
+    }
+
+    /// Starts s_server with identity `name` of the certificate set (`server`, `expired`,
+    /// `server-chain`, ...): its certificate, key and any intermediates.
+    pub fn with_identity<S: AsRef<str>>(files: &Files, name: &str, args: &[S]) -> SServer {
+        let mut all = identity_args(files, name, "-cert", "-key", "-cert_chain");
+        all.extend(args.iter().map(|a| a.as_ref().to_string()));
+        SServer::start(&all)
+    }
+
+    /// Everything s_server printed, for a failure message.
+    pub fn transcript(&self) -> String {
+        self.process.transcript()
+    }
+}
+
+/// The options that hand a peer the identity `name`: certificate, key, and the
+/// intermediates when that identity has some.
+pub fn identity_args(files: &Files, name: &str, cert: &str, key: &str, chain: &str) -> Vec<String> {
+    let mut args = vec![
+        cert.to_string(),
+        path(files, &format!("{name}.crt")),
+        key.to_string(),
+        path(files, &format!("{name}.key")),
+    ];
+    let extra = files.dir().join(format!("{name}.intermediates.crt"));
+    if extra.exists() {
+        args.push(chain.to_string());
+        args.push(extra.display().to_string());
+    }
+    args
+}
+
+fn path(files: &Files, name: &str) -> String {
+    files.path(name).display().to_string()
+}
+
+fn parse_listen_line(out: &str, prefix: &str) -> Option<SocketAddr> {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(prefix))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
+/// A finished run of a program: exit status (None if it had to be killed) and its output.
+pub struct Finished {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub transcript: String,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+    pub fn code(&self) -> Option<i32> {
+        self.status.and_then(|s| s.code())
+    }
+}
+
+/// Starts `openssl s_client -connect ADDR` with `args`; stdin stays open so the test can
+/// send data, and closing it ([`Process::close_stdin`]) makes s_client shut down.
+pub fn s_client<S: AsRef<str>>(addr: SocketAddr, args: &[S]) -> Process {
+    let mut all = vec!["s_client".to_string(), "-connect".into(), addr.to_string()];
+    all.extend(args.iter().map(|a| a.as_ref().to_string()));
+    Process::spawn("openssl", &all)
+}
+
+/// Runs `openssl s_client` to the end: sends `input`, closes stdin, waits at most
+/// `timeout` for it to exit (and kills it after that).
+pub fn run_s_client<S: AsRef<str>>(
+    addr: SocketAddr,
+    args: &[S],
+    input: &[u8],
+    timeout: Duration,
+) -> Finished {
+    let mut p = s_client(addr, args);
+    let _ = p.send(input);
+    p.close_stdin();
+    finish(p, timeout)
+}
+
+/// Waits for `p` to exit (at most `timeout`) and collects what it printed.
+pub fn finish(mut p: Process, timeout: Duration) -> Finished {
+    let status = p.wait_exit(timeout);
+    Finished {
+        status,
+        stdout: p.stdout(),
+        stderr: p.stderr(),
+        transcript: p.transcript(),
+    }
+}
+
+/// The usual s_client options for a client that trusts the workbook's root CA and checks
+/// the host name, failing (exit 1) on any verification error.
+pub fn verifying_client_args(files: &Files) -> Vec<String> {
+    vec![
+        "-CAfile".into(),
+        path(files, "ca.crt"),
+        "-verify_return_error".into(),
+        "-verify_hostname".into(),
+        certs::HOST.into(),
+        "-servername".into(),
+        certs::HOST.into(),
+    ]
+}
+
+/// How the Python peer misbehaves; see `testkit/peers/bad_peer.py`.
+#[derive(Clone, Copy, Debug)]
+pub enum Misbehaviour {
+    /// Handshake, send "hello\n", close TCP without close_notify.
+    NoCloseNotify,
+    /// Handshake, send "hello\n", then a proper close_notify.
+    CloseNotify,
+    /// Send bytes that are not TLS.
+    Garbage,
+    /// Connect or accept, then never send a byte.
+    Stall,
+    /// Handshake, send half a MiB, then reset the connection.
+    Vanish,
+}
+
+impl Misbehaviour {
+    fn mode(self) -> &'static str {
+        match self {
+            Misbehaviour::NoCloseNotify => "no-close-notify",
+            Misbehaviour::CloseNotify => "close-notify",
+            Misbehaviour::Garbage => "garbage",
+            Misbehaviour::Stall => "stall",
+            Misbehaviour::Vanish => "vanish",
+        }
+    }
+}
+
+const BAD_PEER: &str = include_str!("../peers/bad_peer.py");
+
+/// A Python `ssl` server that misbehaves as told, serving `server` of the certificate set.
+pub struct PyServer {
+    pub addr: SocketAddr,
+    pub process: Process,
+}
+
+impl PyServer {
+    pub fn start(files: &Files, how: Misbehaviour) -> PyServer {
+        let mut args = vec![
+            "-c".to_string(),
+            BAD_PEER.to_string(),
+            "server".into(),
+            how.mode().into(),
+        ];
+        if !matches!(how, Misbehaviour::Garbage | Misbehaviour::Stall) {
+            args.push(path(files, "server.chain.crt"));
+            args.push(path(files, "server.key"));
+        }
+        let mut process = Process::spawn("python3", &args);
+        let out = process
+            .wait_for("LISTENING", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
+        let port: u16 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("LISTENING "))
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("cannot read the Python peer's port from:\n{out}"));
+        PyServer {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            process,
+        }
+    }
+}
+
+/// A Python client that misbehaves against `addr` as told. It ends by itself; the guard
+/// kills it if the test ends first.
+pub fn py_client(files: &Files, addr: SocketAddr, how: Misbehaviour) -> Process {
+    let mut args = vec![
+        "-c".to_string(),
+        BAD_PEER.to_string(),
+        "client".into(),
+        how.mode().into(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+    ];
+    if matches!(how, Misbehaviour::NoCloseNotify) {
+        args.push(path(files, "ca.crt"));
+    }
+    Process::spawn("python3", &args)
+}
+
+/// Runs `curl` against `https://localhost:PORT/` trusting the workbook's root, with `args`
+/// added; waits at most `timeout`. Curl's exit code 60 means it refused the certificate.
+pub fn curl<S: AsRef<str>>(files: &Files, addr: SocketAddr, args: &[S], timeout: Duration) -> Finished {
+    let mut all = vec![
+        "--silent".to_string(),
+        "--show-error".into(),
+        "--max-time".into(),
+        timeout.as_secs().max(1).to_string(),
+        "--cacert".into(),
+        path(files, "ca.crt"),
+        "--resolve".into(),
+        format!("localhost:{}:127.0.0.1", addr.port()),
+    ];
+    all.extend(args.iter().map(|a| a.as_ref().to_string()));
+    all.push(format!("https://localhost:{}/", addr.port()));
+    finish(Process::spawn("curl", &all), timeout + Duration::from_secs(2))
+}
+
+/// Path of a file as a string, for building command lines in tests.
+pub fn arg(p: &Path) -> String {
+    p.display().to_string()
+}
