@@ -150,12 +150,28 @@ fn tidy(lines: &[&str]) -> String {
 }
 
 /// The compiler's first error, as the learner would see it, if the build failed.
+/// Cargo's own summary lines after failing tests ("error: test failed", "error: 2 targets
+/// failed") are not compile errors.
 pub fn first_compile_error(stderr: &str) -> Option<String> {
-    let start = stderr.find("\nerror").map(|i| i + 1).or_else(|| stderr.starts_with("error").then_some(0))?;
-    let rest = &stderr[start..];
-    // An error block ends at the first blank line after it.
-    let end = rest.find("\n\n").unwrap_or(rest.len());
-    Some(rest[..end].trim_end().to_string())
+    let lines: Vec<&str> = stderr.lines().collect();
+    let is_cargo_summary = |l: &str| {
+        l.starts_with("error: test failed")
+            || (l.starts_with("error: ") && l.contains(" target") && l.ends_with("failed:"))
+            || l.starts_with("error: could not compile")
+    };
+    let failed_build = stderr.contains("error: could not compile") || stderr.contains("error[E");
+    let start = lines
+        .iter()
+        .position(|l| (l.starts_with("error[") || l.starts_with("error:")) && !is_cargo_summary(l));
+    match start {
+        Some(i) if failed_build || !stderr.contains("error: test failed") => {
+            // An error block ends at the first blank line after it.
+            let end = lines[i..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |n| i + n);
+            Some(lines[i..end].join("\n"))
+        }
+        _ if failed_build => Some("the build failed (cargo printed no error line)".to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -199,5 +215,7 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         assert!(e.starts_with("error[E0425]"));
         assert!(!e.contains("could not compile"));
         assert_eq!(first_compile_error("   Compiling x\n    Finished\n"), None);
+        let after_tests = "error: test failed, to rerun pass `-p x --test y`\nerror: 1 target failed:\n    `-p x --test y`\n";
+        assert_eq!(first_compile_error(after_tests), None);
     }
 }

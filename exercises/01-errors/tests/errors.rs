@@ -1,0 +1,412 @@
+//! Chapter 01: errors that say what went wrong, graded against real files, real OpenSSL error
+//! stacks and real peers (`openssl s_server` and a Python server that does not speak TLS).
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use certs::{pki, Files};
+use ch01_errors::{describe_stack, explain_handshake, init, read_certificate, LoadError};
+use openssl::error::ErrorStack;
+use openssl::ssl::{HandshakeError, SslConnector, SslFiletype, SslMethod};
+use openssl::x509::{X509VerifyResult, X509};
+use testkit::peers::{Misbehaviour, PyServer, SServer};
+
+// ---------------------------------------------------------------------------------------
+// Helpers: they only set the scene. The learner's code runs inside testkit::call.
+// ---------------------------------------------------------------------------------------
+
+/// Runs the learner's `read_certificate`, and on failure its `Display` too.
+fn load(path: &Path) -> Result<X509, (LoadError, String)> {
+    let path = path.to_path_buf();
+    testkit::call("read_certificate", move || {
+        read_certificate(&path).map_err(|e| {
+            let text = e.to_string();
+            (e, text)
+        })
+    })
+}
+
+/// Runs the learner's `describe_stack` on `stack`.
+fn describe(stack: ErrorStack) -> String {
+    testkit::call("describe_stack", move || describe_stack(&stack))
+}
+
+/// Runs the learner's `explain_handshake` on `e`.
+fn explain(e: HandshakeError<TcpStream>) -> String {
+    testkit::call("explain_handshake", move || explain_handshake(&e))
+}
+
+/// Every reason text of a stack, for checking that a description kept them all.
+fn reasons(stack: &ErrorStack) -> Vec<&'static str> {
+    stack.errors().iter().filter_map(|e| e.reason()).collect()
+}
+
+/// A TCP connection to `addr` with timeouts, as every test socket has.
+fn tcp(addr: std::net::SocketAddr, timeout: Duration) -> TcpStream {
+    let tcp = TcpStream::connect(addr).unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    tcp.set_read_timeout(Some(timeout)).unwrap();
+    tcp.set_write_timeout(Some(timeout)).unwrap();
+    tcp
+}
+
+/// A plain client context, the way chapter 00 built it: trusts the workbook's CA file.
+fn trusting_client(files: &Files) -> SslConnector {
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_ca_file(files.path("ca.crt")).unwrap();
+    b.build()
+}
+
+/// Connects as "localhost" to an `openssl s_server` serving `identity`, which the client
+/// must refuse. Returns the handshake error, the verifier's verdict (read here, before the
+/// learner sees the error) and the server, whose transcript goes into failure messages.
+fn refused_by(
+    files: &Files,
+    identity: &str,
+) -> (HandshakeError<TcpStream>, X509VerifyResult, SServer) {
+    let server = SServer::with_identity(files, identity, &["-www"]);
+    let e = match trusting_client(files).connect("localhost", tcp(server.addr, testkit::IO_TIMEOUT)) {
+        Ok(_) => panic!(
+            "test set-up: the client accepted the `{identity}` certificate, which it must refuse\n{}",
+            server.transcript()
+        ),
+        Err(e) => e,
+    };
+    let verdict = match &e {
+        HandshakeError::Failure(mid) => mid.ssl().verify_result(),
+        _ => X509VerifyResult::OK,
+    };
+    (e, verdict, server)
+}
+
+/// The check shared by the four refused certificates.
+fn says_verify_failed_and_why(identity: &str, expected_code: i32) {
+    let files = Files::new().unwrap();
+    let (e, verdict, server) = refused_by(&files, identity);
+    let text = explain(e);
+    assert_eq!(
+        verdict.as_raw(),
+        expected_code,
+        "test set-up: the `{identity}` certificate should fail verification with error \
+         {expected_code}, it failed with {} ({})\n{}",
+        verdict.as_raw(),
+        verdict.error_string(),
+        server.transcript()
+    );
+    assert!(
+        text.contains("certificate verify failed"),
+        "the client refused the server's `{identity}` certificate, and your sentence should \
+         say so with the words \"certificate verify failed\". It said:\n  {text:?}\n{}",
+        server.transcript()
+    );
+    assert!(
+        text.contains(verdict.error_string()),
+        "\"certificate verify failed\" alone does not say what to fix. The reason is kept \
+         apart from the error queue, in mid.ssl().verify_result(); here it is {:?}, and your \
+         sentence should contain it. It said:\n  {text:?}\n{}",
+        verdict.error_string(),
+        server.transcript()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// init
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn init_can_be_called_again_and_from_any_thread() {
+    testkit::call("init", || {
+        init();
+        init();
+    });
+    let threads: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| testkit::call("init", init)))
+        .collect();
+    for t in threads {
+        t.join().expect("init panicked on a second thread");
+    }
+    SslConnector::builder(SslMethod::tls_client())
+        .expect("after init, a client context can be built");
+}
+
+// ---------------------------------------------------------------------------------------
+// read_certificate and LoadError (bad-peers.md items 14 and 15)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_missing_file_is_unreadable_and_named() {
+    let files = Files::new().unwrap();
+    let path = files.dir().join("no-such-server.crt");
+    let (err, text) = match load(&path) {
+        Ok(_) => panic!("read_certificate returned a certificate for a file that does not exist"),
+        Err(e) => e,
+    };
+    assert!(
+        text.contains(&path.display().to_string()),
+        "the file {} does not exist, and your error says {text:?}. An error that does not \
+         name the file leaves the reader guessing which of a server's many files is wrong: \
+         put the path in the message.",
+        path.display()
+    );
+    match err {
+        LoadError::Unreadable { cause, .. } => assert_eq!(
+            cause.kind(),
+            std::io::ErrorKind::NotFound,
+            "the cause should be the io::Error from reading the file (not found), got {cause:?}"
+        ),
+        other => panic!(
+            "a file that cannot be read is LoadError::Unreadable, with the io::Error as its \
+             cause; got {other:?}"
+        ),
+    }
+}
+
+#[test]
+fn garbage_is_not_a_certificate() {
+    let files = Files::new().unwrap();
+    let path = files.dir().join("garbage.crt");
+    std::fs::write(&path, "this is not a certificate\nnor is this line\n").unwrap();
+    let (err, text) = match load(&path) {
+        Ok(_) => panic!("read_certificate returned a certificate for a file of plain text"),
+        Err(e) => e,
+    };
+    let LoadError::NotACertificate { cause, .. } = &err else {
+        panic!(
+            "the file exists and was read; what is wrong is its content. That is \
+             LoadError::NotACertificate, with OpenSSL's ErrorStack as the cause. Got {err:?}"
+        )
+    };
+    assert!(
+        text.contains(&path.display().to_string()),
+        "your error for a file that holds no certificate should name the file ({}); it \
+         says {text:?}",
+        path.display()
+    );
+    assert!(
+        reasons(cause).iter().any(|r| text.contains(r)),
+        "OpenSSL said why it found no certificate ({}), but your error does not pass that \
+         reason on; it says {text:?}",
+        reasons(cause).join("; ")
+    );
+}
+
+#[test]
+fn a_private_key_is_not_a_certificate() {
+    let files = Files::new().unwrap();
+    let path = files.path("server.key");
+    let (err, text) = match load(&path) {
+        Ok(_) => panic!("read_certificate returned a certificate for a private key file"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(err, LoadError::NotACertificate { .. }),
+        "a key file where a certificate was expected (an easy mix-up in a server's \
+         configuration) is LoadError::NotACertificate; got {err:?}"
+    );
+    assert!(
+        text.contains(&path.display().to_string()),
+        "your error should name the file that was loaded by mistake ({}); it says {text:?}",
+        path.display()
+    );
+}
+
+#[test]
+fn loads_pem_and_der() {
+    let files = Files::new().unwrap();
+    let want = pki().server.cert_der();
+    for name in ["server.crt", "server.crt.der", "server.chain.crt"] {
+        let path: PathBuf = files.path(name);
+        match load(&path) {
+            Ok(cert) => assert_eq!(
+                cert.to_der().unwrap(),
+                want,
+                "{name} holds the server's certificate (first, in a chain file), but \
+                 read_certificate returned another one"
+            ),
+            Err((_, text)) => panic!(
+                "{name} is a good certificate file ({}), yet read_certificate refused it: \
+                 {text}",
+                if name.ends_with(".der") {
+                    "DER, the binary form"
+                } else {
+                    "PEM"
+                }
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// describe_stack
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn describe_stack_gives_openssl_s_reason() {
+    let stack = X509::from_pem(b"garbage").unwrap_err();
+    let text = describe(stack.clone());
+    for err in stack.errors() {
+        let (library, reason) = (err.library().unwrap_or("?"), err.reason().unwrap_or("?"));
+        assert!(
+            text.contains(library) && text.contains(reason),
+            "OpenSSL's error says which part gave up ({library:?}) and why ({reason:?}); your \
+             description should contain both words, not only a number. It said {text:?}"
+        );
+    }
+}
+
+#[test]
+fn describe_stack_reports_every_error() {
+    // Loading a key file as a certificate: the PEM reader fails, then the TLS library
+    // adds its own error on top. Two layers, two errors.
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    let files = Files::new().unwrap();
+    let stack = builder
+        .set_certificate_file(files.path("server.key"), SslFiletype::PEM)
+        .unwrap_err();
+    let text = describe(stack.clone());
+    let all = reasons(&stack);
+    assert!(
+        all.len() >= 2,
+        "test set-up: expected a stack of two errors, got {all:?}"
+    );
+    let missing: Vec<_> = all.iter().filter(|r| !text.contains(*r)).collect();
+    assert!(
+        missing.is_empty(),
+        "OpenSSL pushed {} errors ({}), one per layer that gave up; your description lost \
+         {missing:?}. The first error is often the root cause and the last the context, so \
+         keep them all. It said {text:?}",
+        all.len(),
+        all.join("; ")
+    );
+}
+
+#[test]
+fn describe_stack_keeps_the_file_name_openssl_recorded() {
+    let files = Files::new().unwrap();
+    let missing = files.dir().join("missing-ca.crt");
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    let stack = builder.set_ca_file(&missing).unwrap_err();
+    let text = describe(stack.clone());
+    assert!(
+        text.contains(&missing.display().to_string()),
+        "OpenSSL recorded which file it could not open, in the extra data of one error \
+         (Error::data(): {:?}); your description dropped it. It said {text:?}",
+        stack
+            .errors()
+            .iter()
+            .filter_map(|e| e.data())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn describe_stack_is_never_empty() {
+    // A fresh thread has nothing on its error queue, so this stack is empty.
+    let text = testkit::call("describe_stack", || describe_stack(&ErrorStack::get()));
+    assert!(
+        !text.trim().is_empty(),
+        "for an empty stack your description is empty. Some OpenSSL calls fail without \
+         leaving a reason; an empty message then hides that anything failed at all"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// explain_handshake, against openssl s_server and a peer that does not speak TLS
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn explains_an_expired_certificate() {
+    says_verify_failed_and_why("expired", 10);
+}
+
+#[test]
+fn explains_a_self_signed_certificate() {
+    says_verify_failed_and_why("self-signed", 18);
+}
+
+#[test]
+fn explains_a_certificate_for_another_host() {
+    says_verify_failed_and_why("wrong-host", 62);
+}
+
+#[test]
+fn explains_a_certificate_from_an_untrusted_ca() {
+    says_verify_failed_and_why("untrusted", 20);
+}
+
+#[test]
+fn a_server_that_does_not_speak_tls_is_no_certificate_problem() {
+    let files = Files::new().unwrap();
+    let py = PyServer::start(&files, Misbehaviour::Garbage);
+    let e = match trusting_client(&files).connect("localhost", tcp(py.addr, testkit::IO_TIMEOUT)) {
+        Ok(_) => panic!("test set-up: a handshake with a server that sends HTTP succeeded"),
+        Err(e) => e,
+    };
+    let expected: Vec<&'static str> = match &e {
+        HandshakeError::Failure(mid) => mid.error().ssl_error().map(reasons).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let text = explain(e);
+    let lower = text.to_lowercase();
+    assert!(
+        !lower.contains("verif") && !lower.contains("certificate"),
+        "the server answered with plain HTTP, not TLS: no certificate was ever sent, so \
+         nothing was verified. Your sentence blames the certificate: {text:?}. Check \
+         verify_result() first, and only call it a certificate problem when it is not OK.\n{}",
+        py.process.transcript()
+    );
+    assert!(
+        !expected.is_empty(),
+        "test set-up: expected OpenSSL to report a protocol error, got {text:?}"
+    );
+    assert!(
+        expected.iter().all(|r| text.contains(r)),
+        "OpenSSL said why the handshake failed ({}); your sentence should pass that on. It \
+         said {text:?}\n{}",
+        expected.join("; "),
+        py.process.transcript()
+    );
+}
+
+#[test]
+fn a_silent_server_is_a_timeout() {
+    let files = Files::new().unwrap();
+    let py = PyServer::start(&files, Misbehaviour::Stall);
+    // A short read timeout: the server accepts and then never says a word.
+    let e = match trusting_client(&files).connect("localhost", tcp(py.addr, Duration::from_secs(1)))
+    {
+        Ok(_) => panic!("test set-up: a handshake with a silent server succeeded"),
+        Err(e) => e,
+    };
+    let was_would_block = matches!(e, HandshakeError::WouldBlock(_));
+    let text = explain(e);
+    assert!(
+        was_would_block,
+        "test set-up: expected HandshakeError::WouldBlock"
+    );
+    let lower = text.to_lowercase();
+    assert!(
+        lower.contains("in time") || lower.contains("timed out") || lower.contains("timeout"),
+        "the server accepted the connection and then said nothing until the socket's read \
+         timeout expired. OpenSSL reports that as WouldBlock (\"the read would have \
+         blocked\"), which means nothing to a reader: say the peer did not answer in time. \
+         Your sentence: {text:?}"
+    );
+    assert!(
+        !lower.contains("verif"),
+        "no certificate was exchanged, so nothing failed verification; your sentence: {text:?}"
+    );
+}
+
+#[test]
+fn a_setup_failure_is_described_by_its_stack() {
+    let stack = X509::from_pem(b"not a certificate").unwrap_err();
+    let all = reasons(&stack);
+    let text = explain(HandshakeError::SetupFailure(stack));
+    assert!(
+        all.iter().all(|r| text.contains(r)),
+        "a SetupFailure carries the ErrorStack of what went wrong before the first byte was \
+         sent ({}); your sentence should contain it. It said {text:?}",
+        all.join("; ")
+    );
+}
