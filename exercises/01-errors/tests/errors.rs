@@ -79,6 +79,16 @@ fn refused_by(
     (e, verdict, server)
 }
 
+/// What the Python peer printed: its output only, since its command line holds its whole
+/// script.
+fn py_transcript(py: &PyServer) -> String {
+    format!(
+        "--- the Python peer's output ---\n{}\n{}",
+        py.process.stdout().trim_end(),
+        py.process.stderr().trim_end()
+    )
+}
+
 /// The check shared by the four refused certificates.
 fn says_verify_failed_and_why(identity: &str, expected_code: i32) {
     let files = Files::new().unwrap();
@@ -353,7 +363,7 @@ fn a_server_that_does_not_speak_tls_is_no_certificate_problem() {
         "the server answered with plain HTTP, not TLS: no certificate was ever sent, so \
          nothing was verified. Your sentence blames the certificate: {text:?}. Check \
          verify_result() first, and only call it a certificate problem when it is not OK.\n{}",
-        py.process.transcript()
+        py_transcript(&py)
     );
     assert!(
         !expected.is_empty(),
@@ -364,7 +374,7 @@ fn a_server_that_does_not_speak_tls_is_no_certificate_problem() {
         "OpenSSL said why the handshake failed ({}); your sentence should pass that on. It \
          said {text:?}\n{}",
         expected.join("; "),
-        py.process.transcript()
+        py_transcript(&py)
     );
 }
 

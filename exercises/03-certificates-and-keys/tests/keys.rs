@@ -1,75 +1,606 @@
-use std::net::TcpListener;
-use std::time::Duration;
-use certs::{pki, Files};
-use ch03_certificates_and_keys::*;
-use openssl::ssl::Ssl;
-use testkit::peers;
+//! Chapter 03: every loader's server is shown to the real `openssl s_client`, which must
+//! receive the expected certificate (with its intermediates) and verify it. Keys that do not
+//! belong to their certificate, wrong passphrases and missing files must be errors.
 
-fn serve_one(acceptor: openssl::ssl::SslAcceptor, override_id: Option<&'static certs::Identity>) -> (std::net::SocketAddr, std::thread::JoinHandle<String>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let h = std::thread::spawn(move || {
-        let (tcp, _) = l.accept().unwrap();
-        tcp.set_read_timeout(Some(testkit::IO_TIMEOUT)).unwrap();
-        let mut ssl = Ssl::new(acceptor.context()).unwrap();
-        if let Some(id) = override_id {
-            if let Err(e) = use_for_this_connection(&mut ssl, &id.cert, &id.intermediates, &id.key) { return format!("override: {e}"); }
-        }
-        match ssl.accept(tcp) { Ok(mut s) => { let _ = s.shutdown(); "ok".into() }, Err(e) => testkit::explain::handshake(&e) }
+use std::net::{SocketAddr, TcpListener};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use certs::{pki, Files, Identity};
+use ch03_certificates_and_keys::{
+    key_from_encrypted_pem, key_from_legacy_rsa_pem, key_from_pkcs8_der, server_builder,
+    server_from_der_files, server_from_memory, server_from_pem_files, use_for_this_connection,
+};
+use openssl::error::ErrorStack;
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::{Ssl, SslAcceptor};
+use openssl::x509::X509;
+use testkit::explain;
+use testkit::peers::{self, Finished};
+use testkit::reference::{self, ReferenceServer};
+
+const S_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn read(files: &Files, name: &str) -> Vec<u8> {
+    std::fs::read(files.path(name)).unwrap()
+}
+
+/// Runs a verifying `openssl s_client` (trusts the root CA, checks "localhost") against
+/// `addr`, with `extra` options added.
+fn s_client(files: &Files, addr: SocketAddr, extra: &[&str]) -> Finished {
+    let mut args = peers::verifying_client_args(files);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    peers::run_s_client(addr, &args, b"", S_CLIENT_TIMEOUT)
+}
+
+/// The certificate s_client printed after "Server certificate": the leaf the server sent.
+fn certificate_seen(run: &Finished) -> Option<X509> {
+    let pem = run.stdout.split("Server certificate\n").nth(1)?;
+    X509::from_pem(pem.as_bytes()).ok()
+}
+
+/// How many certificates s_client listed under "Certificate chain".
+fn certificates_sent(run: &Finished) -> usize {
+    run.stdout
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.split_once(" s:")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .count()
+}
+
+/// Which identity of the workbook a certificate is, for messages.
+fn who(cert: &X509) -> String {
+    let fp = certs::fingerprint(cert);
+    pki()
+        .identities()
+        .into_iter()
+        .find(|id| id.fingerprint() == fp)
+        .map_or_else(
+            || "a certificate not in the workbook's set".into(),
+            |id| format!("`{}`", id.name),
+        )
+}
+
+/// Proves that `s_client` received `expected` and verified it.
+fn assert_peer_saw(run: &Finished, expected: &Identity, what: &str, server_log: &[String]) {
+    if !run.success() || !run.stdout.contains("Verify return code: 0 (ok)") {
+        let missing_intermediate = run
+            .stdout
+            .contains("unable to get local issuer certificate");
+        panic!(
+            "openssl s_client could not verify the server built by {what}.{}\n\
+             The server said: {server_log:?}\n{}",
+            if missing_intermediate {
+                format!(
+                    " The server sent {} certificate(s): its own, but not the intermediate CA \
+                     that signed it, so the client cannot reach the root it trusts. A server \
+                     must send its intermediates: a chain file (leaf first, then \
+                     intermediates) read whole, or each intermediate added to the context or \
+                     the connection.",
+                    certificates_sent(run)
+                )
+            } else {
+                String::new()
+            },
+            run.transcript
+        );
+    }
+    let seen = certificate_seen(run).unwrap_or_else(|| {
+        panic!(
+            "cannot find the server certificate in s_client's output\n{}",
+            run.transcript
+        )
     });
-    (addr, h)
+    assert_eq!(
+        certs::fingerprint(&seen),
+        expected.fingerprint(),
+        "the server built by {what} should present `{}`, but s_client received {}.\n{}",
+        expected.name,
+        who(&seen),
+        run.transcript
+    );
+}
+
+/// What the reference server logged, once it has logged something (at most a second).
+fn log_of(server: &ReferenceServer) -> Vec<String> {
+    for _ in 0..100 {
+        let log = server.log();
+        if !log.is_empty() {
+            return log;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    server.log()
+}
+
+/// Serves `acceptor` on a reference server and shows it to s_client.
+fn assert_serves(acceptor: SslAcceptor, expected: &Identity, what: &str, files: &Files) {
+    let server = ReferenceServer::echo(acceptor);
+    let run = s_client(files, server.addr, &[]);
+    assert_peer_saw(&run, expected, what, &log_of(&server));
+}
+
+/// A server built the test's way around a key the learner's loader produced, to show that
+/// the key really signs a handshake for `id`'s certificate.
+fn serve_with_key(key: &PKey<Private>, id: &Identity, what: &str, files: &Files) {
+    assert!(
+        key.public_eq(&id.key),
+        "{what} returned a key, but not the private key of `{}`",
+        id.name
+    );
+    let mut b = server_builder().unwrap();
+    b.set_certificate(&id.cert).unwrap();
+    for c in &id.intermediates {
+        b.add_extra_chain_cert(c.clone()).unwrap();
+    }
+    b.set_private_key(key).unwrap();
+    b.check_private_key().unwrap();
+    assert_serves(b.build(), id, what, files);
+}
+
+fn built(result: Result<SslAcceptor, ErrorStack>, what: &str) -> SslAcceptor {
+    result.unwrap_or_else(|e| {
+        panic!(
+            "{what} failed on a certificate and the key that belongs to it: {}",
+            explain::stack(&e)
+        )
+    })
+}
+
+/// If a server was built from a key that does not belong to its certificate, shows what a
+/// client would get from it, and fails.
+fn refuse_mismatch(result: Result<SslAcceptor, ErrorStack>, what: &str, pair: &str, files: &Files) {
+    if let Ok(acceptor) = result {
+        let server = ReferenceServer::echo(acceptor);
+        let run = s_client(files, server.addr, &[]);
+        panic!(
+            "{what} accepted {pair}: a key that does not belong to the certificate. OpenSSL \
+             does not always notice by itself (it keeps one slot per key type, so a key of \
+             another type is stored without complaint); only check_private_key() asks whether \
+             the certificate in use has its key. Without it the server starts and every client \
+             fails in the middle of the handshake. The server, when s_client connected: {:?}\n{}",
+            log_of(&server),
+            run.transcript
+        );
+    }
+}
+
+/// Like `testkit::call`, and a panic of the learner's code (other than an unfinished
+/// `todo!()` or a hang) fails with a sentence: a missing file is an error, not a crash.
+fn no_panic<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    match catch_unwind(AssertUnwindSafe(|| testkit::call(what, f))) {
+        Ok(v) => v,
+        Err(payload) => {
+            let text = testkit::panic_text(&*payload);
+            if text.contains("not yet implemented") || text.contains("did not return within") {
+                resume_unwind(payload)
+            }
+            panic!(
+                "{what} panicked: {text}. A missing or unreadable file is an ordinary error: \
+                 return it with `?` so the program can say which file and stop cleanly."
+            )
+        }
+    }
 }
 
 #[test]
-fn exp() {
+fn pem_chain_file_sends_the_intermediate() {
     let files = Files::new().unwrap();
-    let p = pki();
-    for (ctxid, ov, extra) in [(&p.server, Some(&p.server_rsa), vec!["-sigalgs", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384"]), (&p.server, Some(&p.server_rsa), vec!["-tls1_2", "-sigalgs", "rsa_pss_rsae_sha256:RSA+SHA256"]), (&p.server, None, vec!["-sigalgs", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384"]), (&p.server, Some(&p.server_chain), vec![])] {
-        let acc = server_from_memory(&ctxid.cert, &ctxid.intermediates, &ctxid.key).unwrap();
-        let (addr, h) = serve_one(acc, ov);
-        let mut args = peers::verifying_client_args(&files);
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let run = peers::run_s_client(addr, &args, b"", Duration::from_secs(10));
-        let log = h.join().unwrap();
-        let line = run.stdout.lines().filter(|l| l.contains("Peer signature type") || l.contains("Verify return") || l.contains("Server public key")).collect::<Vec<_>>().join(" | ");
-        let pem = run.stdout.split("Server certificate\n").nth(1).unwrap_or("");
-        let seen = openssl::x509::X509::from_pem(pem.as_bytes()).map(|c| certs::fingerprint(&c)).unwrap_or_default();
-        let who = p.identities().into_iter().find(|i| i.fingerprint() == seen).map(|i| i.name).unwrap_or("?");
-        println!("ctx={} ov={:?} {:?}: {} / {} / saw {}", ctxid.name, ov.map(|i| i.name), extra, line, log, who);
+    let (chain, key) = (
+        files.path("server-chain.chain.crt"),
+        files.path("server-chain.key"),
+    );
+    let acceptor = testkit::call("server_from_pem_files", move || {
+        server_from_pem_files(&chain, &key)
+    });
+    let acceptor = built(
+        acceptor,
+        "server_from_pem_files(server-chain.chain.crt, server-chain.key)",
+    );
+    assert_serves(
+        acceptor,
+        &pki().server_chain,
+        "server_from_pem_files(server-chain.chain.crt, server-chain.key)",
+        &files,
+    );
+}
+
+#[test]
+fn pem_files_take_pkcs8_and_traditional_keys() {
+    let files = Files::new().unwrap();
+    for (id, cert, key) in [
+        (&pki().server, "server.crt", "server.key"),
+        (&pki().server, "server.crt", "server.legacy.key"),
+        (&pki().server_rsa, "server-rsa.crt", "server-rsa.legacy.key"),
+    ] {
+        let what = format!("server_from_pem_files({cert}, {key})");
+        let (c, k) = (files.path(cert), files.path(key));
+        let acceptor = testkit::call(&what, move || server_from_pem_files(&c, &k));
+        assert_serves(built(acceptor, &what), id, &what, &files);
     }
-    // mismatch checks
-    let r = server_from_pem_files(&files.path("server.crt"), &files.path("client.key"));
-    println!("same type mismatch: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = server_from_pem_files(&files.path("server.crt"), &files.path("server-rsa.key"));
-    println!("diff type mismatch: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = key_from_encrypted_pem(std::fs::read(files.path("server.enc.key")).unwrap().as_slice(), "wrong");
-    println!("wrong pass: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = server_from_pem_files(&files.path("server.crt"), std::path::Path::new("/nonexistent/x.key"));
-    println!("missing: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = server_from_der_files(&files.path("server.crt.der"), &files.path("server.key.der"));
-    println!("der: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = server_from_der_files(&files.path("server.crt.der"), &files.path("client.key.der"));
-    println!("der mismatch: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = server_from_der_files(&files.path("server.crt.der"), &files.path("server-rsa.key.der"));
-    println!("der diff type: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = key_from_legacy_rsa_pem(std::fs::read(files.path("server.legacy.key")).unwrap().as_slice());
-    println!("legacy ec as rsa: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = key_from_legacy_rsa_pem(std::fs::read(files.path("server-rsa.key")).unwrap().as_slice());
-    println!("pkcs8 rsa as legacy rsa: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    let r = key_from_pkcs8_der(std::fs::read(files.path("server.legacy.key")).unwrap().as_slice());
-    println!("pem as der: {:?}", r.err().map(|e| testkit::explain::stack(&e)));
-    // different type: handshake
-    let mut b = server_builder().unwrap();
-    b.set_certificate_chain_file(files.path("server.crt")).unwrap();
-    b.set_private_key_file(files.path("server-rsa.key"), openssl::ssl::SslFiletype::PEM).unwrap();
-    let (addr, h) = serve_one(b.build(), None);
-    let run = peers::run_s_client(addr, &peers::verifying_client_args(&files), b"", Duration::from_secs(10));
-    println!("diff type handshake: server {} / client {}", h.join().unwrap(), run.stderr);
-    // leaf only for server-chain
-    let mut b = server_builder().unwrap();
-    b.set_certificate_file(files.path("server-chain.chain.crt"), openssl::ssl::SslFiletype::PEM).unwrap();
-    b.set_private_key_file(files.path("server-chain.key"), openssl::ssl::SslFiletype::PEM).unwrap();
-    let (addr, h) = serve_one(b.build(), None);
-    let run = peers::run_s_client(addr, &peers::verifying_client_args(&files), b"", Duration::from_secs(10));
-    println!("leaf only: server {} / client {:?} {}", h.join().unwrap(), run.code(), run.stdout.lines().filter(|l| l.contains("Verify")).collect::<Vec<_>>().join("|"));
+}
+
+#[test]
+fn der_files_serve_their_certificate() {
+    let files = Files::new().unwrap();
+    for (id, cert, key) in [
+        (&pki().server, "server.crt.der", "server.key.der"),
+        (
+            &pki().server_rsa,
+            "server-rsa.crt.der",
+            "server-rsa.key.der",
+        ),
+    ] {
+        let what = format!("server_from_der_files({cert}, {key})");
+        let (c, k) = (files.path(cert), files.path(key));
+        let acceptor = testkit::call(&what, move || server_from_der_files(&c, &k));
+        assert_serves(built(acceptor, &what), id, &what, &files);
+    }
+}
+
+#[test]
+fn pkcs8_der_key_signs_a_handshake() {
+    let files = Files::new().unwrap();
+    let der = read(&files, "server.key.der");
+    let key =
+        testkit::call("key_from_pkcs8_der", move || key_from_pkcs8_der(&der)).unwrap_or_else(|e| {
+            panic!(
+                "key_from_pkcs8_der(server.key.der) failed: {}",
+                explain::stack(&e)
+            )
+        });
+    serve_with_key(
+        &key,
+        &pki().server,
+        "key_from_pkcs8_der(server.key.der)",
+        &files,
+    );
+
+    let pem = read(&files, "server.key");
+    let r = testkit::call("key_from_pkcs8_der", move || key_from_pkcs8_der(&pem));
+    assert!(
+        r.is_err(),
+        "key_from_pkcs8_der accepted PEM text. DER is the binary form; PEM is that binary in \
+         base64 between BEGIN/END lines. A loader for one format must refuse the other, or a \
+         file of the wrong kind goes unnoticed."
+    );
+}
+
+#[test]
+fn encrypted_pem_key_opens_with_its_passphrase() {
+    let files = Files::new().unwrap();
+    let pem = read(&files, "server.enc.key");
+    let key = testkit::call(
+        "key_from_encrypted_pem (a hang here means OpenSSL is asking for the passphrase on the \
+         terminal: pass it in instead)",
+        move || key_from_encrypted_pem(&pem, certs::PASSPHRASE),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "key_from_encrypted_pem(server.enc.key, the right passphrase) failed: {}",
+            explain::stack(&e)
+        )
+    });
+    serve_with_key(
+        &key,
+        &pki().server,
+        "key_from_encrypted_pem(server.enc.key)",
+        &files,
+    );
+}
+
+#[test]
+fn a_wrong_passphrase_is_an_error() {
+    let files = Files::new().unwrap();
+    for wrong in ["not the passphrase", ""] {
+        let pem = read(&files, "server.enc.key");
+        let r = testkit::call(
+            "key_from_encrypted_pem with a wrong passphrase (a hang here means OpenSSL is asking \
+             on the terminal)",
+            move || key_from_encrypted_pem(&pem, wrong),
+        );
+        assert!(
+            r.is_err(),
+            "key_from_encrypted_pem returned a key for the passphrase {wrong:?}, which is not the \
+             one the key was encrypted with. A wrong passphrase must be an error (OpenSSL says \
+             \"bad decrypt\"); the key must come from the passphrase it was given, nowhere else."
+        );
+    }
+}
+
+#[test]
+fn legacy_rsa_key_signs_a_handshake() {
+    let files = Files::new().unwrap();
+    let pem = read(&files, "server-rsa.legacy.key");
+    let key = testkit::call("key_from_legacy_rsa_pem", move || {
+        key_from_legacy_rsa_pem(&pem)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "key_from_legacy_rsa_pem(server-rsa.legacy.key, a \"BEGIN RSA PRIVATE KEY\" file) \
+                 failed: {}",
+            explain::stack(&e)
+        )
+    });
+    serve_with_key(
+        &key,
+        &pki().server_rsa,
+        "key_from_legacy_rsa_pem(server-rsa.legacy.key)",
+        &files,
+    );
+}
+
+#[test]
+fn the_rsa_loader_refuses_an_ec_key() {
+    let files = Files::new().unwrap();
+    let pem = read(&files, "server.legacy.key");
+    let r = testkit::call("key_from_legacy_rsa_pem", move || {
+        key_from_legacy_rsa_pem(&pem)
+    });
+    assert!(
+        r.is_err(),
+        "key_from_legacy_rsa_pem accepted server.legacy.key, a \"BEGIN EC PRIVATE KEY\". The \
+         RSA loaders of the tutorial (SSL_CTX_use_RSAPrivateKey and friends) read RSA keys only: \
+         use the RSA-only reader, Rsa::private_key_from_pem, then wrap it with PKey::from_rsa."
+    );
+}
+
+#[test]
+fn memory_identity_sends_its_intermediates() {
+    let id = &pki().server_chain;
+    let acceptor = testkit::call("server_from_memory", move || {
+        server_from_memory(&id.cert, &id.intermediates, &id.key)
+    });
+    let files = Files::new().unwrap();
+    let what = "server_from_memory(server-chain's certificate, its intermediate, its key)";
+    assert_serves(built(acceptor, what), id, what, &files);
+}
+
+#[test]
+fn a_key_of_the_same_type_that_does_not_match_is_refused() {
+    let files = Files::new().unwrap();
+    let (c, k) = (files.path("server.crt"), files.path("client.key"));
+    let r = testkit::call("server_from_pem_files", move || {
+        server_from_pem_files(&c, &k)
+    });
+    let pair = "server.crt with client.key (both P-256)";
+    refuse_mismatch(r, "server_from_pem_files", pair, &files);
+
+    let (c, k) = (files.path("server.crt.der"), files.path("client.key.der"));
+    let r = testkit::call("server_from_der_files", move || {
+        server_from_der_files(&c, &k)
+    });
+    refuse_mismatch(r, "server_from_der_files", pair, &files);
+
+    let p = pki();
+    let r = testkit::call("server_from_memory", move || {
+        server_from_memory(&p.server.cert, &[], &p.client.key)
+    });
+    refuse_mismatch(r, "server_from_memory", pair, &files);
+}
+
+#[test]
+fn a_key_of_another_type_is_caught_by_check_private_key() {
+    let files = Files::new().unwrap();
+    let pair = "server.crt (an EC certificate) with server-rsa.key (an RSA key)";
+    let (c, k) = (files.path("server.crt"), files.path("server-rsa.key"));
+    let r = testkit::call("server_from_pem_files", move || {
+        server_from_pem_files(&c, &k)
+    });
+    refuse_mismatch(r, "server_from_pem_files", pair, &files);
+
+    let (c, k) = (
+        files.path("server.crt.der"),
+        files.path("server-rsa.key.der"),
+    );
+    let r = testkit::call("server_from_der_files", move || {
+        server_from_der_files(&c, &k)
+    });
+    refuse_mismatch(r, "server_from_der_files", pair, &files);
+
+    let p = pki();
+    let r = testkit::call("server_from_memory", move || {
+        server_from_memory(&p.server.cert, &[], &p.server_rsa.key)
+    });
+    refuse_mismatch(r, "server_from_memory", pair, &files);
+}
+
+#[test]
+fn missing_and_broken_files_are_errors_not_panics() {
+    let files = Files::new().unwrap();
+    let missing = files.dir().join("no-such-file.crt");
+    let garbage = files.dir().join("garbage.key");
+    std::fs::write(&garbage, "this is not a key\n").unwrap();
+    let cases: [(&str, PathBuf, PathBuf, bool); 5] = [
+        (
+            "a missing chain file",
+            missing.clone(),
+            files.path("server.key"),
+            true,
+        ),
+        (
+            "a missing key file",
+            files.path("server.crt"),
+            missing.clone(),
+            true,
+        ),
+        (
+            "a key file holding no key",
+            files.path("server.crt"),
+            garbage.clone(),
+            true,
+        ),
+        (
+            "a missing DER certificate",
+            missing.clone(),
+            files.path("server.key.der"),
+            false,
+        ),
+        (
+            "a missing DER key",
+            files.path("server.crt.der"),
+            missing.clone(),
+            false,
+        ),
+    ];
+    for (case, cert, key, pem) in cases {
+        let what = if pem {
+            "server_from_pem_files"
+        } else {
+            "server_from_der_files"
+        };
+        let r = no_panic(what, move || {
+            let r = if pem {
+                server_from_pem_files(&cert, &key)
+            } else {
+                server_from_der_files(&cert, &key)
+            };
+            r.map(|_| ())
+        });
+        assert!(
+            r.is_err(),
+            "{what} built a server from {case}. A server without its certificate or key cannot \
+             do a single handshake; it must stop at start-up with an error."
+        );
+    }
+}
+
+/// Accepts one connection per `Ssl` (in order) and reports how each handshake ended.
+fn serve_each(ssls: Vec<Ssl>) -> (SocketAddr, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for ssl in ssls {
+            let Ok((tcp, _)) = listener.accept() else {
+                return;
+            };
+            tcp.set_read_timeout(Some(testkit::IO_TIMEOUT)).ok();
+            tcp.set_write_timeout(Some(testkit::IO_TIMEOUT)).ok();
+            let entry = match ssl.accept(tcp) {
+                Ok(mut s) => {
+                    let _ = s.shutdown();
+                    "ok".to_string()
+                }
+                Err(e) => explain::handshake(&e),
+            };
+            if tx.send(entry).is_err() {
+                return;
+            }
+        }
+    });
+    (addr, rx)
+}
+
+fn server_said(rx: &mpsc::Receiver<String>) -> Vec<String> {
+    rx.recv_timeout(testkit::IO_TIMEOUT).into_iter().collect()
+}
+
+/// A connection of a context that holds `server`, given `id` by the learner's code.
+fn overridden(ctx: &SslAcceptor, id: &'static Identity) -> Ssl {
+    let ssl = Ssl::new(ctx.context()).unwrap();
+    let (ssl, r) = testkit::call("use_for_this_connection", move || {
+        let mut ssl = ssl;
+        let r = use_for_this_connection(&mut ssl, &id.cert, &id.intermediates, &id.key);
+        (ssl, r.map_err(|e| e.to_string()))
+    });
+    if let Err(e) = r {
+        panic!(
+            "use_for_this_connection refused `{}`'s certificate with its own key: {e}",
+            id.name
+        );
+    }
+    ssl
+}
+
+#[test]
+fn one_connection_gets_another_certificate() {
+    let p = pki();
+    let ctx = reference::acceptor(&p.server);
+    let special = overridden(&ctx, &p.server_chain);
+    let usual = Ssl::new(ctx.context()).unwrap();
+    let (addr, rx) = serve_each(vec![special, usual]);
+    let files = Files::new().unwrap();
+
+    let run = s_client(&files, addr, &[]);
+    assert_peer_saw(
+        &run,
+        &p.server_chain,
+        "a context holding `server` whose first connection was given `server-chain` by \
+         use_for_this_connection (its intermediate must go on the connection too)",
+        &server_said(&rx),
+    );
+    let run = s_client(&files, addr, &[]);
+    assert_peer_saw(
+        &run,
+        &p.server,
+        "the same context's second connection, which nobody changed (what is set on one \
+         connection must not leak into the context)",
+        &server_said(&rx),
+    );
+}
+
+#[test]
+fn an_rsa_identity_for_one_connection_sits_beside_the_contexts_ec_one() {
+    // OpenSSL keeps one certificate slot per key type. Giving an EC context's connection an
+    // RSA identity fills its RSA slot and leaves the EC one in place, and the handshake picks
+    // by the client's signature algorithms: a client that asks for RSA gets the RSA one.
+    let p = pki();
+    let ctx = reference::acceptor(&p.server);
+    let special = overridden(&ctx, &p.server_rsa);
+    let (addr, rx) = serve_each(vec![special]);
+    let files = Files::new().unwrap();
+    let run = s_client(
+        &files,
+        addr,
+        &[
+            "-sigalgs",
+            "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512",
+        ],
+    );
+    assert_peer_saw(
+        &run,
+        &p.server_rsa,
+        "a context holding the EC `server` whose connection was given `server-rsa` by \
+         use_for_this_connection, asked for by a client that accepts only RSA signatures",
+        &server_said(&rx),
+    );
+}
+
+#[test]
+fn a_mismatched_key_for_one_connection_is_refused() {
+    let p = pki();
+    let ctx = reference::acceptor(&p.server);
+    for (cert, key, pair) in [
+        (
+            &p.server_chain,
+            &p.server_rsa,
+            "server-chain's EC certificate with server-rsa's RSA key",
+        ),
+        (
+            &p.server,
+            &p.client,
+            "server's certificate with client's key (both P-256)",
+        ),
+    ] {
+        let ssl = Ssl::new(ctx.context()).unwrap();
+        let r = testkit::call("use_for_this_connection", move || {
+            let mut ssl = ssl;
+            use_for_this_connection(&mut ssl, &cert.cert, &cert.intermediates, &key.key)
+                .map_err(|e| e.to_string())
+        });
+        assert!(
+            r.is_err(),
+            "use_for_this_connection accepted {pair}. A key of another type goes into another \
+             slot without a word from OpenSSL, and the connection would then fail in the middle \
+             of its handshake. The crate has no SSL_check_private_key, so compare the \
+             certificate's public key with the key (public_eq) and return an error."
+        );
+    }
 }

@@ -1,0 +1,493 @@
+//! Chapter 02: version ranges, graded against `openssl s_server` and `openssl s_client`
+//! forced to particular versions.
+//!
+//! Every real handshake is compared with two things: what the rules say it must give (the
+//! `expect` column of each table), and what the learner's `predict()` says.
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use certs::Files;
+use ch02_methods_and_versions::{
+    client_context, modern_client, predict, server_context, Range, Version,
+};
+use openssl::ssl::{SslAcceptor, SslConnector};
+use testkit::peers::{self, SServer};
+use testkit::{explain, IO_TIMEOUT};
+
+use Version::{Tls10, Tls11, Tls12, Tls13};
+
+/// What `openssl s_server` and `s_client` accept when no version option is given: every
+/// version OpenSSL 3 still has (their security level then rules out 1.0 and 1.1).
+const OPENSSL_DEFAULT: Range = Range::new(Tls10, Tls13);
+
+/// The options that lower an openssl peer's security level to 0, the only level at which
+/// OpenSSL 3 will still speak TLS 1.0 or 1.1.
+const LEVEL_0: [&str; 2] = ["-cipher", "DEFAULT@SECLEVEL=0"];
+
+/// The peer's options as a command line would show them.
+fn options(args: &[&str]) -> String {
+    if args.is_empty() {
+        "(no version option)".to_string()
+    } else {
+        args.join(" ")
+    }
+}
+
+fn shown(v: Option<Version>) -> String {
+    v.map_or_else(
+        || "no common version (the handshake fails)".to_string(),
+        |v| v.name().to_string(),
+    )
+}
+
+fn shown_outcome(o: &Result<String, String>) -> String {
+    match o {
+        Ok(v) => v.clone(),
+        Err(e) => format!("no common version ({e})"),
+    }
+}
+
+/// Why a negotiated version is wrong, in a sentence about the side we configured.
+fn why_wrong(
+    side: &str,
+    range: Range,
+    expect: Option<Version>,
+    got: &Result<String, String>,
+) -> String {
+    let got_version = got
+        .as_ref()
+        .ok()
+        .and_then(|name| Version::ALL.into_iter().find(|v| v.name() == name));
+    match (expect, got_version) {
+        (_, Some(v)) if v > range.max => format!(
+            "Your {side} spoke {v}, above the maximum of its range ({}). A range has two ends: \
+             set_max_proto_version sets the upper one, and without it OpenSSL goes as high as it can.",
+            range.max
+        ),
+        (_, Some(v)) if v < range.min => format!(
+            "Your {side} spoke {v}, below the minimum of its range ({}). The minimum is what stops \
+             a peer (or an attacker in the middle) from pulling the connection down to a version you \
+             said you do not accept: set_min_proto_version sets it.",
+            range.min
+        ),
+        (None, Some(v)) => format!(
+            "Your {side} spoke {v}, but OpenSSL 3 at its normal security level never agrees on TLS 1.0 \
+             or 1.1. Something lowered the security level or the version floor: leave both alone."
+        ),
+        (Some(v), None) => format!(
+            "Both ranges contain {v}, yet the handshake failed. Check that the {side}'s context \
+             uses the flexible method (SslMethod::tls_client() / tls_server()) and sets exactly the \
+             range it was given, no narrower."
+        ),
+        _ => format!("The {side} did not negotiate what both ranges allow."),
+    }
+}
+
+/// One row of a table: our side's range, the peer's options, the range those options mean,
+/// and what the handshake must give.
+struct Case {
+    ours: Range,
+    peer_args: &'static [&'static str],
+    peer: Range,
+    expect: Option<Version>,
+}
+
+/// Calls the learner's `predict` first (so an unsolved exercise fails with its own message),
+/// in the order client, server.
+fn learner_predicts(client: Range, server: Range) -> Option<Version> {
+    testkit::call("predict", move || predict(client, server))
+}
+
+/// Runs the handshake of `connector` against `addr` as "localhost"; the version or why not.
+fn handshake(connector: SslConnector, addr: std::net::SocketAddr) -> Result<String, String> {
+    testkit::call("the client handshake", move || {
+        let tcp = TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
+        tcp.set_write_timeout(Some(IO_TIMEOUT)).ok();
+        match connector.connect(certs::HOST, tcp) {
+            Ok(tls) => Ok(tls.ssl().version_str().to_string()),
+            Err(e) => Err(explain::handshake(&e)),
+        }
+    })
+}
+
+/// The learner's client context for `case.ours` against `openssl s_server` started with
+/// `case.peer_args`.
+fn check_client(files: &Files, case: &Case) {
+    let ca = files.path("ca.crt");
+    let range = case.ours;
+    let connector = testkit::call("client_context", move || client_context(range, &ca))
+        .unwrap_or_else(|e| panic!("client_context({range}) failed: {}", explain::stack(&e)));
+    let predicted = learner_predicts(case.ours, case.peer);
+
+    let mut args: Vec<&str> = vec!["-www"];
+    args.extend_from_slice(case.peer_args);
+    let server = SServer::with_identity(files, "server", &args);
+    let outcome = handshake(connector, server.addr);
+    let outcome_version = outcome.as_ref().ok().cloned();
+
+    let expected = case.expect.map(|v| v.name().to_string());
+    if outcome_version != expected {
+        panic!(
+            "your client ({}) against `openssl s_server {}` ({}) should give: {}; the handshake gave: {}.\n\
+             {}\n{}",
+            case.ours,
+            options(case.peer_args),
+            case.peer,
+            shown(case.expect),
+            shown_outcome(&outcome),
+            why_wrong("client", case.ours, case.expect, &outcome),
+            server.transcript()
+        );
+    }
+    assert_eq!(
+        predicted,
+        case.expect,
+        "the handshake of a client ({}) with a server ({}) gave {}, but predict() said {}. \
+         The server picks the highest version inside both ranges, and OpenSSL 3 at its normal \
+         security level refuses TLS 1.0 and 1.1.",
+        case.ours,
+        case.peer,
+        shown_outcome(&outcome),
+        shown(predicted)
+    );
+}
+
+/// The learner's server context for `case.ours` against `openssl s_client` started with
+/// `case.peer_args`.
+fn check_server(files: &Files, case: &Case) {
+    let (chain, key) = (files.path("server.chain.crt"), files.path("server.key"));
+    let range = case.ours;
+    let acceptor: SslAcceptor = testkit::call("server_context", move || {
+        server_context(range, &chain, &key)
+    })
+    .unwrap_or_else(|e| panic!("server_context({range}) failed: {}", explain::stack(&e)));
+    let predicted = learner_predicts(case.peer, case.ours);
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let result = match listener.accept() {
+            Err(e) => Err(format!("accept failed: {e}")),
+            Ok((tcp, _)) => {
+                tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
+                tcp.set_write_timeout(Some(IO_TIMEOUT)).ok();
+                match acceptor.accept(tcp) {
+                    Ok(mut tls) => {
+                        let v = tls.ssl().version_str().to_string();
+                        let _ = tls.shutdown();
+                        Ok(v)
+                    }
+                    Err(e) => Err(explain::handshake(&e)),
+                }
+            }
+        };
+        let _ = tx.send(result);
+    });
+
+    let mut args = peers::verifying_client_args(files);
+    args.extend(case.peer_args.iter().map(|a| a.to_string()));
+    let client = peers::run_s_client(addr, &args, b"", Duration::from_secs(10));
+    let outcome = rx
+        .recv_timeout(IO_TIMEOUT + Duration::from_secs(5))
+        .unwrap_or_else(|_| {
+            panic!(
+                "your server never finished its handshake with openssl s_client.\n{}",
+                client.transcript
+            )
+        });
+    let outcome_version = outcome.as_ref().ok().cloned();
+
+    // s_client says the same on its "Protocol  : TLSv1.2" line.
+    let client_saw = client
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Protocol"))
+        .and_then(|rest| rest.trim().strip_prefix(':'))
+        .map(|v| v.trim().to_string());
+    if let (Some(ours), Some(theirs)) = (&outcome_version, &client_saw) {
+        assert_eq!(
+            ours, theirs,
+            "your server and s_client disagree on the version\n{}",
+            client.transcript
+        );
+    }
+
+    let expected = case.expect.map(|v| v.name().to_string());
+    if outcome_version != expected {
+        panic!(
+            "your server ({}) against `openssl s_client {}` ({}) should give: {}; the handshake gave: {}.\n\
+             {}\n{}",
+            case.ours,
+            options(case.peer_args),
+            case.peer,
+            shown(case.expect),
+            shown_outcome(&outcome),
+            why_wrong("server", case.ours, case.expect, &outcome),
+            client.transcript
+        );
+    }
+    if case.expect.is_none() {
+        assert!(
+            !client.success(),
+            "the handshake should have failed, yet s_client exited successfully\n{}",
+            client.transcript
+        );
+    }
+    assert_eq!(
+        predicted,
+        case.expect,
+        "the handshake of a client ({}) with a server ({}) gave {}, but predict() said {}. \
+         The server picks the highest version inside both ranges, and OpenSSL 3 at its normal \
+         security level refuses TLS 1.0 and 1.1.",
+        case.peer,
+        case.ours,
+        shown_outcome(&outcome),
+        shown(predicted)
+    );
+}
+
+#[test]
+fn predict_picks_the_highest_common_version_above_the_floor() {
+    let table = [
+        // (client, server, expect)
+        (
+            Range::new(Tls12, Tls13),
+            Range::new(Tls12, Tls13),
+            Some(Tls13),
+        ),
+        (
+            Range::new(Tls10, Tls13),
+            Range::new(Tls10, Tls13),
+            Some(Tls13),
+        ),
+        (Range::new(Tls12, Tls13), Range::only(Tls12), Some(Tls12)),
+        (Range::only(Tls12), Range::new(Tls12, Tls13), Some(Tls12)),
+        (
+            Range::new(Tls10, Tls12),
+            Range::new(Tls11, Tls13),
+            Some(Tls12),
+        ),
+        (Range::only(Tls13), Range::new(Tls10, Tls12), None),
+        (Range::new(Tls10, Tls12), Range::only(Tls13), None),
+        (Range::new(Tls10, Tls11), Range::new(Tls10, Tls13), None),
+        (Range::new(Tls10, Tls13), Range::only(Tls11), None),
+        (Range::only(Tls10), Range::only(Tls10), None),
+        (Range::new(Tls11, Tls11), Range::new(Tls10, Tls11), None),
+        (Range::new(Tls13, Tls12), Range::new(Tls10, Tls13), None),
+    ];
+    for (client, server, expect) in table {
+        let got = learner_predicts(client, server);
+        assert_eq!(
+            got,
+            expect,
+            "predict(client: {client}, server: {server}) should be {} but is {}. {}",
+            shown(expect),
+            shown(got),
+            match expect {
+                None if got.is_some_and(|v| v < Tls12) =>
+                    "The ranges do share that version, but OpenSSL 3 at its default security \
+                     level refuses TLS 1.0 and 1.1 outright: they need MD5 and SHA-1, which \
+                     levels 1 and up forbid. A prediction must say what really happens.",
+                None => "The ranges have no version in common, so the handshake fails.",
+                Some(_) => "The server picks the highest version that both ranges contain.",
+            }
+        );
+    }
+}
+
+#[test]
+fn client_negotiates_the_highest_common_version() {
+    let files = Files::new().unwrap();
+    for case in [
+        Case {
+            ours: Range::new(Tls12, Tls13),
+            peer_args: &[],
+            peer: OPENSSL_DEFAULT,
+            expect: Some(Tls13),
+        },
+        Case {
+            ours: Range::new(Tls12, Tls13),
+            peer_args: &["-tls1_2"],
+            peer: Range::only(Tls12),
+            expect: Some(Tls12),
+        },
+        Case {
+            ours: Range::new(Tls10, Tls13),
+            peer_args: &["-no_tls1_3"],
+            peer: Range::new(Tls10, Tls12),
+            expect: Some(Tls12),
+        },
+    ] {
+        check_client(&files, &case);
+    }
+}
+
+#[test]
+fn client_stays_at_or_below_its_maximum() {
+    let files = Files::new().unwrap();
+    check_client(
+        &files,
+        &Case {
+            ours: Range::only(Tls12),
+            peer_args: &[],
+            peer: OPENSSL_DEFAULT,
+            expect: Some(Tls12),
+        },
+    );
+}
+
+#[test]
+fn client_stays_at_or_above_its_minimum() {
+    let files = Files::new().unwrap();
+    check_client(
+        &files,
+        &Case {
+            ours: Range::only(Tls13),
+            peer_args: &["-no_tls1_3"],
+            peer: Range::new(Tls10, Tls12),
+            expect: None,
+        },
+    );
+}
+
+#[test]
+fn client_below_the_security_floor_gets_nothing() {
+    // The server even lowers its own security level to 0: it would speak TLS 1.0 and 1.1.
+    // The learner's client, at OpenSSL's normal level, still cannot.
+    let files = Files::new().unwrap();
+    check_client(
+        &files,
+        &Case {
+            ours: Range::new(Tls10, Tls11),
+            peer_args: &LEVEL_0,
+            peer: OPENSSL_DEFAULT,
+            expect: None,
+        },
+    );
+}
+
+#[test]
+fn server_negotiates_the_highest_common_version() {
+    let files = Files::new().unwrap();
+    for case in [
+        Case {
+            ours: Range::new(Tls12, Tls13),
+            peer_args: &[],
+            peer: OPENSSL_DEFAULT,
+            expect: Some(Tls13),
+        },
+        Case {
+            ours: Range::new(Tls12, Tls13),
+            peer_args: &["-tls1_2"],
+            peer: Range::only(Tls12),
+            expect: Some(Tls12),
+        },
+    ] {
+        check_server(&files, &case);
+    }
+}
+
+#[test]
+fn server_keeps_to_its_range() {
+    let files = Files::new().unwrap();
+    for case in [
+        Case {
+            ours: Range::only(Tls12),
+            peer_args: &[],
+            peer: OPENSSL_DEFAULT,
+            expect: Some(Tls12),
+        },
+        Case {
+            ours: Range::only(Tls13),
+            peer_args: &["-tls1_2"],
+            peer: Range::only(Tls12),
+            expect: None,
+        },
+    ] {
+        check_server(&files, &case);
+    }
+}
+
+#[test]
+fn server_refuses_a_tls10_client_even_when_its_range_allows_it() {
+    let files = Files::new().unwrap();
+    check_server(
+        &files,
+        &Case {
+            ours: Range::new(Tls10, Tls13),
+            peer_args: &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+            peer: Range::only(Tls10),
+            expect: None,
+        },
+    );
+}
+
+/// The learner's modern client, built first so an unsolved exercise fails with its message.
+fn learner_modern_client(files: &Files) -> SslConnector {
+    let ca = files.path("ca.crt");
+    testkit::call("modern_client", move || modern_client(&ca))
+        .unwrap_or_else(|e| panic!("modern_client failed: {}", explain::stack(&e)))
+}
+
+#[test]
+fn modern_client_speaks_tls13_and_tls12() {
+    let files = Files::new().unwrap();
+    let connector = learner_modern_client(&files);
+    for (args, expect) in [(&[][..], Tls13), (&["-tls1_2"][..], Tls12)] {
+        let mut all = vec!["-www"];
+        all.extend_from_slice(args);
+        let server = SServer::with_identity(&files, "server", &all);
+        let outcome = handshake(connector.clone(), server.addr);
+        assert_eq!(
+            outcome.as_deref(),
+            Ok(expect.name()),
+            "your modern client against `openssl s_server {}` should speak {expect}. A client \
+             that cannot reach a sound TLS 1.2 or 1.3 server is no use, and capping the maximum \
+             keeps it from using TLS 1.3 and whatever comes next.\n{}",
+            options(args),
+            server.transcript()
+        );
+    }
+}
+
+#[test]
+fn modern_client_refuses_tls10_and_tls11_servers() {
+    let files = Files::new().unwrap();
+    let connector = learner_modern_client(&files);
+    for version_arg in ["-tls1", "-tls1_1"] {
+        let mut args = vec!["-www", version_arg];
+        args.extend_from_slice(&LEVEL_0);
+        let server = SServer::with_identity(&files, "server", &args);
+        if let Ok(v) = handshake(connector.clone(), server.addr) {
+            panic!(
+                "your modern client finished a {v} handshake with a server that offers nothing \
+                 newer (`openssl s_server {}`). That is a downgrade: TLS 1.0 and 1.1 have no modern \
+                 (AEAD) cipher suites, sign the handshake with MD5 and SHA-1, and TLS 1.0's CBC \
+                 mode is what the BEAST attack broke. Keep the minimum at TLS 1.2 and leave the security level alone; \
+                 \"compatibility\" with such a server is exactly what an attacker asks for.\n{}",
+                args.join(" "),
+                server.transcript()
+            );
+        }
+    }
+}
+
+#[test]
+fn modern_client_verifies_the_server() {
+    let files = Files::new().unwrap();
+    let connector = learner_modern_client(&files);
+    let server = SServer::with_identity(&files, "untrusted", &["-www"]);
+    if let Ok(v) = handshake(connector, server.addr) {
+        panic!(
+            "your modern client finished a {v} handshake with a server whose certificate was \
+             signed by a CA you never trusted. A modern version protects nothing if anyone can \
+             pose as the server: keep verification on and trust only the CA file.\n{}",
+            server.transcript()
+        );
+    }
+}
