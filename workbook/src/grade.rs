@@ -80,7 +80,9 @@ pub fn run(root: &Path, package: &str, target_dir: Option<&Path>) -> Result<Repo
 pub fn parse(stdout: &str) -> Vec<Outcome> {
     let mut tests = Vec::new();
     for line in stdout.lines() {
-        let Some(rest) = line.strip_prefix("test ") else { continue };
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
         let (name, verdict) = match rest.rsplit_once(" ... ") {
             Some(p) => p,
             None => continue,
@@ -100,7 +102,10 @@ pub fn parse(stdout: &str) -> Vec<Outcome> {
         });
     }
     for (name, message) in failure_blocks(stdout) {
-        if let Some(t) = tests.iter_mut().find(|t| t.name == name && !t.passed && t.message.is_empty()) {
+        if let Some(t) = tests
+            .iter_mut()
+            .find(|t| t.name == name && !t.passed && t.message.is_empty())
+        {
             t.message = message;
         }
     }
@@ -166,7 +171,10 @@ pub fn first_compile_error(stderr: &str) -> Option<String> {
     match start {
         Some(i) if failed_build || !stderr.contains("error: test failed") => {
             // An error block ends at the first blank line after it.
-            let end = lines[i..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |n| i + n);
+            let end = lines[i..]
+                .iter()
+                .position(|l| l.trim().is_empty())
+                .map_or(lines.len(), |n| i + n);
             Some(lines[i..end].join("\n"))
         }
         _ if failed_build => Some("the build failed (cargo printed no error line)".to_string()),
@@ -204,7 +212,12 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         assert_eq!(t.len(), 2);
         assert!(t[0].passed);
         assert!(!t[1].passed);
-        assert!(t[1].message.contains("not yet implemented: ch00: do the thing"), "{}", t[1].message);
+        assert!(
+            t[1].message
+                .contains("not yet implemented: ch00: do the thing"),
+            "{}",
+            t[1].message
+        );
         assert!(!t[1].message.contains("RUST_BACKTRACE"));
     }
 

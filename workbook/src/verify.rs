@@ -27,6 +27,8 @@ pub const END: &str = "// END EXERCISE";
 #[derive(Default)]
 struct Findings {
     problems: Vec<String>,
+    /// Items that were checked and found right, for the closing count.
+    passed: usize,
 }
 
 impl Findings {
@@ -34,6 +36,9 @@ impl Findings {
         let msg = msg.into();
         println!("  FAIL {msg}");
         self.problems.push(msg);
+    }
+    fn pass(&mut self, n: usize) {
+        self.passed += n;
     }
 }
 
@@ -72,7 +77,10 @@ pub fn run_selected(root: &Path, only: Option<u32>, sel: Selection) -> Result<bo
             let ch: Vec<_> = all.iter().filter(|c| c.number == n).collect();
             if ch.is_empty() {
                 let numbers: Vec<String> = all.iter().map(|c| c.number.to_string()).collect();
-                bail!("there is no chapter {n}; the chapters are {}", numbers.join(", "));
+                bail!(
+                    "there is no chapter {n}; the chapters are {}",
+                    numbers.join(", ")
+                );
             }
             ch
         }
@@ -106,7 +114,10 @@ pub fn run_selected(root: &Path, only: Option<u32>, sel: Selection) -> Result<bo
         for ch in &chapters {
             tests += check_exercise(root, ch, &mut f)?;
         }
-        println!("  {tests} tests failed as they should, across {} exercises", chapters.len());
+        println!(
+            "  {tests} tests failed as they should, across {} exercises",
+            chapters.len()
+        );
     }
     if sel.mistakes {
         println!("check 3: every catalogued mistake is rejected by at least one test");
@@ -114,16 +125,15 @@ pub fn run_selected(root: &Path, only: Option<u32>, sel: Selection) -> Result<bo
         println!("  {rejected} of {total} catalogued mistakes rejected");
     }
 
-    if f.problems.is_empty() {
-        println!("workbook verify: all checks passed");
-        Ok(true)
-    } else {
-        println!("workbook verify: {} problem(s):", f.problems.len());
+    if !f.problems.is_empty() {
+        println!("problems:");
         for p in &f.problems {
             println!("  - {p}");
         }
-        Ok(false)
     }
+    // The plain closing count CI reads: items checked and found right, and problems.
+    println!("verify: {} passed, {} failed", f.passed, f.problems.len());
+    Ok(f.problems.is_empty())
 }
 
 // ---------- check 1 and 2 ----------
@@ -145,6 +155,7 @@ fn check_solution(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> 
             t.message
         ));
     }
+    f.pass(report.passed());
     println!(
         "  {:<40} {} passed, {} failed",
         ch.solution_package(),
@@ -157,7 +168,10 @@ fn check_solution(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> 
 fn check_exercise(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> {
     let report = grade::run(root, &ch.exercise_package(), None)?;
     if let Some(e) = &report.compile_error {
-        f.fail(format!("{}: the shipped exercise does not build:\n{e}", ch.exercise_package()));
+        f.fail(format!(
+            "{}: the shipped exercise does not build:\n{e}",
+            ch.exercise_package()
+        ));
         return Ok(0);
     }
     if report.tests.is_empty() {
@@ -183,6 +197,7 @@ fn check_exercise(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> 
             good += 1;
         }
     }
+    f.pass(good);
     println!(
         "  {:<40} {} of {} tests fail with a todo!() message",
         ch.exercise_package(),
@@ -195,9 +210,14 @@ fn check_exercise(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> 
 // ---------- check 3 ----------
 
 fn check_mistakes(root: &Path, chapters: &[&Chapter], f: &mut Findings) -> Result<(usize, usize)> {
-    let ws = root.join("target/verify/workspace");
     let (mut rejected, mut total) = (0, 0);
     for ch in chapters {
+        // One scratch workspace per chapter: runs for different chapters do not collide,
+        // and each keeps its incremental build between runs.
+        let ws = root
+            .join("target/verify")
+            .join(format!("workspace-{}", ch.dir_name()));
+        let ws = ws.as_path();
         if ch.mistakes.len() < 2 {
             f.fail(format!(
                 "chapter {:02} catalogues {} mistake(s); every chapter needs at least two",
@@ -208,10 +228,10 @@ fn check_mistakes(root: &Path, chapters: &[&Chapter], f: &mut Findings) -> Resul
         if ch.mistakes.is_empty() {
             continue;
         }
-        make_scratch_workspace(root, &ws, ch)?;
+        make_scratch_workspace(root, ws, ch)?;
         for m in &ch.mistakes {
             total += 1;
-            if judge_mistake(root, &ws, ch, m, f)? {
+            if judge_mistake(root, ws, ch, m, f)? {
                 rejected += 1;
             }
         }
@@ -220,7 +240,13 @@ fn check_mistakes(root: &Path, chapters: &[&Chapter], f: &mut Findings) -> Resul
 }
 
 /// Applies one mistake to the scratch copy of the solution, runs the tests, restores it.
-fn judge_mistake(root: &Path, ws: &Path, ch: &Chapter, m: &Mistake, f: &mut Findings) -> Result<bool> {
+fn judge_mistake(
+    root: &Path,
+    ws: &Path,
+    ch: &Chapter,
+    m: &Mistake,
+    f: &mut Findings,
+) -> Result<bool> {
     let label = format!("ch{:02} {}", ch.number, m.name);
     let file = ws.join("solutions").join(ch.dir_name()).join(&m.file);
     let original = fs::read_to_string(&file)
@@ -258,6 +284,7 @@ fn judge_mistake(root: &Path, ws: &Path, ch: &Chapter, m: &Mistake, f: &mut Find
     }
     let names: Vec<&str> = failed.iter().map(|t| t.name.as_str()).collect();
     println!("  {label:<40} rejected by {}", names.join(", "));
+    f.pass(1);
     Ok(true)
 }
 
@@ -274,12 +301,19 @@ fn make_scratch_workspace(root: &Path, ws: &Path, ch: &Chapter) -> Result<()> {
     for shared in ["certs", "testkit"] {
         sync_dir(&root.join(shared), &ws.join(shared))?;
     }
-    sync_dir(&ch.exercise_dir(root), &ws.join("exercises").join(ch.dir_name()))?;
-    sync_dir(&ch.solution_dir(root), &ws.join("solutions").join(ch.dir_name()))?;
+    sync_dir(
+        &ch.exercise_dir(root),
+        &ws.join("exercises").join(ch.dir_name()),
+    )?;
+    sync_dir(
+        &ch.solution_dir(root),
+        &ws.join("solutions").join(ch.dir_name()),
+    )?;
     fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock"))?;
 
     let text = fs::read_to_string(root.join("Cargo.toml"))?;
-    let mut doc: toml::Table = toml::from_str(&text).context("the root Cargo.toml does not parse")?;
+    let mut doc: toml::Table =
+        toml::from_str(&text).context("the root Cargo.toml does not parse")?;
     let members = vec![
         "certs".to_string(),
         "testkit".into(),
@@ -338,7 +372,10 @@ pub fn outside_regions(text: &str) -> Result<(Vec<String>, usize), String> {
             out.push(line.to_string());
         } else if t == END {
             if !inside {
-                return Err(format!("line {}: a region closes that was never opened", i + 1));
+                return Err(format!(
+                    "line {}: a region closes that was never opened",
+                    i + 1
+                ));
             }
             inside = false;
             out.push(line.to_string());
@@ -381,7 +418,11 @@ fn check_regions(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> {
     let (ex, sol) = (ch.exercise_dir(root), ch.solution_dir(root));
     for (what, dir) in [("exercise", &ex), ("solution", &sol)] {
         if !dir.join("Cargo.toml").is_file() {
-            f.fail(format!("chapter {:02} has no {what} crate at {}", ch.number, dir.display()));
+            f.fail(format!(
+                "chapter {:02} has no {what} crate at {}",
+                ch.number,
+                dir.display()
+            ));
             return Ok(0);
         }
     }
@@ -426,6 +467,7 @@ fn check_regions(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> {
             ));
         }
         regions_total += e.1;
+        f.pass(1);
         // Every region the learner sees must say what to write.
         for body in region_bodies(&e_text) {
             let wanted = format!("ch{:02}:", ch.number);
@@ -437,7 +479,10 @@ fn check_regions(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<usize> {
         }
     }
     if regions_total == 0 {
-        f.fail(format!("chapter {:02}: the exercise has no region for the learner to fill in", ch.number));
+        f.fail(format!(
+            "chapter {:02}: the exercise has no region for the learner to fill in",
+            ch.number
+        ));
     }
     Ok(ex_files.len())
 }
@@ -475,7 +520,10 @@ fn check_test_wiring(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<()> 
         Err(_) => BTreeSet::new(),
     };
     if ex_tests.is_empty() {
-        f.fail(format!("exercises/{}/tests/ has no test files", ch.dir_name()));
+        f.fail(format!(
+            "exercises/{}/tests/ has no test files",
+            ch.dir_name()
+        ));
     }
     let text = fs::read_to_string(ch.solution_dir(root).join("Cargo.toml"))?;
     let doc: toml::Table = toml::from_str(&text)?;
@@ -500,7 +548,10 @@ fn check_test_wiring(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<()> 
         ));
     }
     let lib_name = format!("ch{:02}_{}", ch.number, ch.slug.replace('-', "_"));
-    for (what, dir) in [("exercise", ch.exercise_dir(root)), ("solution", ch.solution_dir(root))] {
+    for (what, dir) in [
+        ("exercise", ch.exercise_dir(root)),
+        ("solution", ch.solution_dir(root)),
+    ] {
         let text = fs::read_to_string(dir.join("Cargo.toml"))?;
         let doc: toml::Table = toml::from_str(&text)?;
         let name = doc
@@ -522,12 +573,17 @@ fn check_test_wiring(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<()> 
 
 fn check_book(root: &Path, chapters: &[Chapter], f: &mut Findings) -> Result<()> {
     let src = root.join("book/src");
-    let summary = fs::read_to_string(src.join("SUMMARY.md")).context("book/src/SUMMARY.md is missing")?;
+    let summary =
+        fs::read_to_string(src.join("SUMMARY.md")).context("book/src/SUMMARY.md is missing")?;
     for ch in chapters {
         let page = root.join(ch.page());
         let file = format!("{}.md", ch.dir_name());
         if !page.is_file() {
-            f.fail(format!("chapter {:02} has no page {}", ch.number, ch.page().display()));
+            f.fail(format!(
+                "chapter {:02} has no page {}",
+                ch.number,
+                ch.page().display()
+            ));
         } else if fs::read_to_string(&page)?.trim().len() < 200 {
             f.fail(format!("{} is nearly empty", ch.page().display()));
         }
@@ -544,10 +600,15 @@ fn check_book(root: &Path, chapters: &[Chapter], f: &mut Findings) -> Result<()>
         }
         pages += 1;
         let text = fs::read_to_string(&path)?;
-        let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         includes += check_includes(&path, &text, &shown, f);
         check_links(&path, &text, &shown, f);
     }
+    f.pass(includes);
     println!("  {pages} pages, {includes} includes resolved to non-empty code");
 
     let out = root.join("target/verify/book");
@@ -555,13 +616,127 @@ fn check_book(root: &Path, chapters: &[Chapter], f: &mut Findings) -> Result<()>
         Ok(()) => {
             let (html, external) = scan_rendered(&out)?;
             for e in &external {
-                f.fail(format!("a rendered page loads something from outside the machine: {e}"));
+                f.fail(format!(
+                    "a rendered page loads something from outside the machine: {e}"
+                ));
             }
-            println!("  the book builds: {html} HTML pages, {} outside requests", external.len());
+            println!(
+                "  the book builds: {html} HTML pages, {} outside requests",
+                external.len()
+            );
+            check_in_browser(&out, chapters, f)?;
         }
         Err(e) => f.fail(format!("the book does not build: {e:#}")),
     }
     Ok(())
+}
+
+/// A Chromium binary, if one is installed.
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}
+
+/// Loads every chapter's rendered page in headless Chromium with a network log, and
+/// checks that it renders its title and that no request leaves the machine. Without
+/// Chromium this is skipped, unless WORKBOOK_REQUIRE_BROWSER is set (CI sets it).
+fn check_in_browser(out: &Path, chapters: &[Chapter], f: &mut Findings) -> Result<()> {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("WORKBOOK_REQUIRE_BROWSER").is_some() {
+            f.fail("headless Chromium is required (WORKBOOK_REQUIRE_BROWSER) but not installed: apt-get install chromium");
+        } else {
+            println!("  SKIP the browser check: no chromium installed (apt-get install chromium)");
+        }
+        return Ok(());
+    };
+    let scratch = tempfile::tempdir()?;
+    let mut loaded = 0;
+    for ch in chapters {
+        let page = out.join(format!("{}.html", ch.dir_name()));
+        let log = scratch
+            .path()
+            .join(format!("{}.netlog.json", ch.dir_name()));
+        let profile = scratch.path().join(format!("profile-{}", ch.number));
+        let output = std::process::Command::new(&browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--virtual-time-budget=3000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--log-net-log={}", log.display()))
+            .arg("--dump-dom")
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .with_context(|| format!("cannot run {}", browser.display()))?;
+        let dom = String::from_utf8_lossy(&output.stdout);
+        let title_shown = ch.title.split(':').next().unwrap_or(&ch.title).trim();
+        if !output.status.success() || !dom.contains("<main>") || !dom.contains(title_shown) {
+            f.fail(format!(
+                "{}.html did not render in Chromium (exit {:?}, title {title_shown:?} {} in the DOM)",
+                ch.dir_name(),
+                output.status.code(),
+                if dom.contains(title_shown) { "present" } else { "missing" }
+            ));
+            continue;
+        }
+        let netlog = fs::read_to_string(&log).unwrap_or_default();
+        let outside = page_requests_leaving(&netlog);
+        for u in &outside {
+            f.fail(format!(
+                "{}.html made a request that leaves the machine: {u}",
+                ch.dir_name()
+            ));
+        }
+        if outside.is_empty() {
+            loaded += 1;
+            f.pass(1);
+        }
+    }
+    println!("  {loaded} chapter pages rendered in headless Chromium with no outside request");
+    Ok(())
+}
+
+/// The URLs of a Chromium network log that the page itself asked for and that point off
+/// this machine. Chromium's own background requests (update checks, account look-ups) carry
+/// the initiator "not an origin" and are not the page's doing.
+fn page_requests_leaving(netlog: &str) -> BTreeSet<String> {
+    let Ok(log) = serde_json::from_str::<serde_json::Value>(netlog) else {
+        return BTreeSet::new();
+    };
+    let Some(start_job) = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].as_u64()
+    else {
+        return BTreeSet::new();
+    };
+    log["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"].as_u64() == Some(start_job))
+        .filter(|e| e["params"]["initiator"].as_str() != Some("not an origin"))
+        .filter_map(|e| e["params"]["url"].as_str())
+        .filter(|u| {
+            ["http:", "https:", "ws:", "wss:"]
+                .iter()
+                .any(|s| u.starts_with(s))
+                && !u.contains("://127.0.0.1")
+                && !u.contains("://localhost")
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// Renders the book at `book` into `out` with the mdBook library.
@@ -595,7 +770,9 @@ fn check_includes(page: &Path, text: &str, shown: &str, f: &mut Findings) -> usi
         };
         let target = dir.join(file);
         let Ok(code) = fs::read_to_string(&target) else {
-            f.fail(format!("{shown}: {{{{#{directive}}}}} names a file that does not exist: {file}"));
+            f.fail(format!(
+                "{shown}: {{{{#{directive}}}}} names a file that does not exist: {file}"
+            ));
             continue;
         };
         let body = match selector {
@@ -678,7 +855,9 @@ fn check_links(page: &Path, text: &str, shown: &str, f: &mut Findings) {
             }
             let file = target.split('#').next().unwrap_or(target);
             if !dir.join(file).exists() {
-                f.fail(format!("{shown}: the link ({target}) points at a file that does not exist"));
+                f.fail(format!(
+                    "{shown}: the link ({target}) points at a file that does not exist"
+                ));
             }
         }
     }
@@ -703,7 +882,10 @@ fn scan_rendered(out: &Path) -> Result<(usize, Vec<String>)> {
             html += 1;
             let text = fs::read_to_string(&p)?;
             for tag in text.split('<').skip(1) {
-                let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let name: String = tag
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 let attr = match name.as_str() {
                     "script" | "img" | "iframe" | "source" | "audio" | "video" => "src=\"",
                     "link" if !tag.contains("rel=\"canonical\"") => "href=\"",
@@ -712,7 +894,10 @@ fn scan_rendered(out: &Path) -> Result<(usize, Vec<String>)> {
                 let head = tag.split('>').next().unwrap_or("");
                 if let Some(i) = head.find(attr) {
                     let url = head[i + attr.len()..].split('"').next().unwrap_or("");
-                    if url.starts_with("http:") || url.starts_with("https:") || url.starts_with("//") {
+                    if url.starts_with("http:")
+                        || url.starts_with("https:")
+                        || url.starts_with("//")
+                    {
                         let rel = p.strip_prefix(out).unwrap_or(&p).display().to_string();
                         external.push(format!("{rel}: <{name}> {url}"));
                     }
