@@ -21,8 +21,8 @@ use openssl::symm::Cipher;
 use openssl::x509::X509;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    RevocationReason, RevokedCertParams, SerialNumber,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -81,7 +81,10 @@ impl Identity {
         let pem = if let Ok(rsa) = self.key.rsa() {
             rsa.private_key_to_pem()
         } else {
-            self.key.ec_key().expect("EC or RSA key").private_key_to_pem()
+            self.key
+                .ec_key()
+                .expect("EC or RSA key")
+                .private_key_to_pem()
         };
         utf8(pem.expect("encode key"))
     }
@@ -106,7 +109,9 @@ impl Identity {
         if !self.intermediates.is_empty() {
             // What `openssl s_server -cert_chain` and similar options want: the extra
             // certificates only.
-            let extra: String = self.intermediates.iter()
+            let extra: String = self
+                .intermediates
+                .iter()
                 .map(|c| utf8(c.to_pem().expect("encode certificate")))
                 .collect();
             fs::write(dir.join(format!("{n}.intermediates.crt")), extra)?;
@@ -240,7 +245,9 @@ pub struct Files {
 
 impl Files {
     pub fn new() -> io::Result<Files> {
-        let dir = tempfile::Builder::new().prefix("workbook-certs-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("workbook-certs-")
+            .tempdir()?;
         pki().write_into(dir.path())?;
         Ok(Files { dir })
     }
@@ -393,7 +400,12 @@ fn make() -> Result<Pki, Error> {
     let other_ca = make_ca("other-ca", "Somebody Else's Root CA", None)?;
 
     let server = leaf("server", server_params("localhost", HOST)?, ec_key()?, &ca)?;
-    let server_rsa = leaf("server-rsa", server_params("localhost", HOST)?, rsa_key()?, &ca)?;
+    let server_rsa = leaf(
+        "server-rsa",
+        server_params("localhost", HOST)?,
+        rsa_key()?,
+        &ca,
+    )?;
     let server_chain = leaf(
         "server-chain",
         server_params("localhost", HOST)?,

@@ -19,7 +19,10 @@ fn main() -> ExitCode {
     }
     match certs::pki().write_into(&dir) {
         Ok(()) => {
-            println!("wrote the workbook's certificates into {} (see README.txt there)", dir.display());
+            println!(
+                "wrote the workbook's certificates into {} (see README.txt there)",
+                dir.display()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -24,7 +24,11 @@ pub fn verify(v: X509VerifyResult) -> String {
     if plain.is_empty() {
         format!("{} (X509 verify error {})", v.error_string(), v.as_raw())
     } else {
-        format!("{plain} (\"{}\", X509 verify error {})", v.error_string(), v.as_raw())
+        format!(
+            "{plain} (\"{}\", X509 verify error {})",
+            v.error_string(),
+            v.as_raw()
+        )
     }
 }
 
@@ -49,14 +53,19 @@ pub fn stack(e: &ErrorStack) -> String {
 /// An `ssl::Error` from a read, write or handshake.
 pub fn ssl_error(e: &ssl::Error) -> String {
     match e.code() {
-        ErrorCode::ZERO_RETURN => "the peer closed the TLS connection cleanly (close_notify)".into(),
+        ErrorCode::ZERO_RETURN => {
+            "the peer closed the TLS connection cleanly (close_notify)".into()
+        }
         ErrorCode::SYSCALL => match e.io_error() {
             Some(io) => format!("the connection failed underneath TLS: {io}"),
-            None => "the peer closed the TCP connection without a close_notify (unexpected EOF)".into(),
+            None => {
+                "the peer closed the TCP connection without a close_notify (unexpected EOF)".into()
+            }
         },
         ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => match e.io_error() {
-            Some(io) if io.kind() == std::io::ErrorKind::WouldBlock
-                || io.kind() == std::io::ErrorKind::TimedOut =>
+            Some(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.kind() == std::io::ErrorKind::TimedOut =>
             {
                 "the peer did not answer in time (the socket's timeout expired)".into()
             }
@@ -82,9 +91,8 @@ pub fn handshake<S>(e: &HandshakeError<S>) -> String {
                 format!("the handshake failed: {}", ssl_error(mid.error()))
             }
         }
-        HandshakeError::WouldBlock(mid) => format!(
-            "the handshake did not finish: {}",
-            ssl_error(mid.error())
-        ),
+        HandshakeError::WouldBlock(mid) => {
+            format!("the handshake did not finish: {}", ssl_error(mid.error()))
+        }
     }
 }

@@ -23,7 +23,11 @@ impl SServer {
     /// Starts `openssl s_server -accept 127.0.0.1:0` with `args` added, and waits for it
     /// to print the address it listens on.
     pub fn start<S: AsRef<str>>(args: &[S]) -> SServer {
-        let mut all = vec!["s_server".to_string(), "-accept".into(), "127.0.0.1:0".into()];
+        let mut all = vec![
+            "s_server".to_string(),
+            "-accept".into(),
+            "127.0.0.1:0".into(),
+        ];
         all.extend(args.iter().map(|a| a.as_ref().to_string()));
         let mut process = Process::spawn("openssl", &all);
         let out = process
@@ -221,7 +225,12 @@ pub fn py_client(files: &Files, addr: SocketAddr, how: Misbehaviour) -> Process 
 
 /// Runs `curl` against `https://localhost:PORT/` trusting the workbook's root, with `args`
 /// added; waits at most `timeout`. Curl's exit code 60 means it refused the certificate.
-pub fn curl<S: AsRef<str>>(files: &Files, addr: SocketAddr, args: &[S], timeout: Duration) -> Finished {
+pub fn curl<S: AsRef<str>>(
+    files: &Files,
+    addr: SocketAddr,
+    args: &[S],
+    timeout: Duration,
+) -> Finished {
     let mut all = vec![
         "--silent".to_string(),
         "--show-error".into(),
@@ -234,7 +243,10 @@ pub fn curl<S: AsRef<str>>(files: &Files, addr: SocketAddr, args: &[S], timeout:
     ];
     all.extend(args.iter().map(|a| a.as_ref().to_string()));
     all.push(format!("https://localhost:{}/", addr.port()));
-    finish(Process::spawn("curl", &all), timeout + Duration::from_secs(2))
+    finish(
+        Process::spawn("curl", &all),
+        timeout + Duration::from_secs(2),
+    )
 }
 
 /// Path of a file as a string, for building command lines in tests.

@@ -19,7 +19,10 @@ pub struct Process {
     status: Option<ExitStatus>,
 }
 
-fn drain(mut from: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> thread::JoinHandle<()> {
+fn drain(
+    mut from: impl Read + Send + 'static,
+    into: Arc<Mutex<Vec<u8>>>,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
@@ -59,7 +62,10 @@ impl Process {
             drain(child.stdout.take().unwrap(), stdout.clone()),
             drain(child.stderr.take().unwrap(), stderr.clone()),
         ];
-        let shown: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         Process {
             name: format!("{program} {}", shown.join(" ")),
             stdin: child.stdin.take(),
@@ -103,7 +109,10 @@ impl Process {
                 s.write_all(data)?;
                 s.flush()
             }
-            None => Err(io::Error::new(io::ErrorKind::BrokenPipe, "stdin already closed")),
+            None => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "stdin already closed",
+            )),
         }
     }
 

@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use certs::Identity;
-use openssl::ssl::{
-    SslAcceptor, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode,
-};
+use openssl::ssl::{SslAcceptor, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode};
 
 use crate::{explain, IO_TIMEOUT};
 
@@ -32,7 +30,9 @@ pub fn acceptor_requiring_client(id: &Identity, trust: &Identity) -> SslAcceptor
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).expect("acceptor");
     b.set_certificate(&id.cert).expect("certificate");
     b.set_private_key(&id.key).expect("key");
-    b.cert_store_mut().add_cert(trust.cert.clone()).expect("trust");
+    b.cert_store_mut()
+        .add_cert(trust.cert.clone())
+        .expect("trust");
     b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
     b.build()
 }
@@ -156,7 +156,9 @@ impl Drop for ReferenceServer {
 /// of code that takes a ready context.
 pub fn acceptor_from_files(cert_chain: &std::path::Path, key: &std::path::Path) -> SslAcceptor {
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).expect("acceptor");
-    b.set_certificate_chain_file(cert_chain).expect("certificate chain file");
-    b.set_private_key_file(key, SslFiletype::PEM).expect("key file");
+    b.set_certificate_chain_file(cert_chain)
+        .expect("certificate chain file");
+    b.set_private_key_file(key, SslFiletype::PEM)
+        .expect("key file");
     b.build()
 }

@@ -21,7 +21,8 @@ fn s_server_serves_the_reference_client_and_dies_with_its_guard() {
     drop(server);
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z")),
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map_or(true, |s| s.contains(") Z")),
         "s_server {pid} outlived its guard"
     );
 }
@@ -55,7 +56,11 @@ fn s_client_verifies_the_reference_server() {
         Duration::from_secs(10),
     );
     assert!(run.success(), "{}", run.transcript);
-    assert!(run.stdout.contains("Verify return code: 0 (ok)"), "{}", run.transcript);
+    assert!(
+        run.stdout.contains("Verify return code: 0 (ok)"),
+        "{}",
+        run.transcript
+    );
 }
 
 #[test]
@@ -67,7 +72,8 @@ fn python_peer_closes_without_close_notify() {
     let _ = s.read_to_end(&mut buf);
     assert_eq!(buf, b"hello\n");
     assert!(
-        !s.get_shutdown().contains(openssl::ssl::ShutdownState::RECEIVED),
+        !s.get_shutdown()
+            .contains(openssl::ssl::ShutdownState::RECEIVED),
         "no close_notify was sent, yet RECEIVED is set"
     );
 }
@@ -83,7 +89,9 @@ fn curl_refuses_an_untrusted_server() {
 #[test]
 fn within_reraises_the_learners_panic() {
     let r = std::panic::catch_unwind(|| {
-        testkit::within(Duration::from_secs(5), "a todo", || -> u8 { todo!("fill me") })
+        testkit::within(Duration::from_secs(5), "a todo", || -> u8 {
+            todo!("fill me")
+        })
     });
     let text = testkit::panic_text(&*r.unwrap_err());
     assert!(text.contains("fill me"), "{text}");

@@ -56,7 +56,10 @@ pub fn first_handshake(addr: SocketAddr, ca_file: &Path) -> Result<FirstContact,
     tls.flush()?;
     let ssl = tls.ssl();
     let version = ssl.version_str().to_string();
-    let cipher = ssl.current_cipher().map_or("none", |c| c.name()).to_string();
+    let cipher = ssl
+        .current_cipher()
+        .map_or("none", |c| c.name())
+        .to_string();
     let server_subject = match ssl.peer_certificate() {
         Some(cert) => subject_text(&cert),
         None => String::new(),
@@ -79,7 +82,7 @@ fn subject_text(cert: &openssl::x509::X509) -> String {
         .entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");
-            let value = e.data().as_utf8().map(|s| s.to_string()).unwrap_or_default();
+            let value = e.data().to_string().unwrap_or_default();
             format!("{key}={value}")
         })
         .collect::<Vec<_>>()

@@ -1,11 +1,14 @@
 //! Chapter 00: your first handshake, graded against the real `openssl s_server`.
 
-use ch00_overview::first_handshake;
 use certs::Files;
+use ch00_overview::first_handshake;
 use testkit::peers::SServer;
 
 /// Runs the learner's client against an `openssl s_server -www` serving `identity`.
-fn handshake_with(identity: &str, extra: &[&str]) -> (Result<ch00_overview::FirstContact, String>, SServer) {
+fn handshake_with(
+    identity: &str,
+    extra: &[&str],
+) -> (Result<ch00_overview::FirstContact, String>, SServer) {
     let files = Files::new().unwrap();
     let mut args = vec!["-www"];
     args.extend_from_slice(extra);
@@ -47,7 +50,8 @@ fn talks_to_openssl_s_server() {
 #[test]
 fn talks_tls12_when_the_server_only_speaks_tls12() {
     let (result, server) = handshake_with("server", &["-tls1_2"]);
-    let contact = result.unwrap_or_else(|e| panic!("handshake failed: {e}\n{}", server.transcript()));
+    let contact =
+        result.unwrap_or_else(|e| panic!("handshake failed: {e}\n{}", server.transcript()));
     assert_eq!(
         contact.version, "TLSv1.2",
         "the server allows only TLS 1.2; a client built on SslMethod::tls_client() negotiates \
