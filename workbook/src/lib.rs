@@ -1,6 +1,15 @@
 //! The workbook: the learner's command-line companion and the checks that keep the course
 //! honest. The binary (`src/main.rs`) is a thin layer over these modules.
 
+pub mod bench;
+pub mod book;
+pub mod doctor;
 pub mod grade;
+pub mod learner;
 pub mod manifest;
+pub mod shipped;
+pub mod solution;
+pub mod state;
+pub mod ui;
 pub mod verify;
+pub mod watch;

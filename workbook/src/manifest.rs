@@ -66,17 +66,17 @@ impl Chapter {
 pub fn load(root: &Path) -> Result<Vec<Chapter>> {
     let dir = root.join("chapters");
     let mut chapters = Vec::new();
-    let entries =
-        fs::read_dir(&dir).with_context(|| format!("cannot read the manifest folder {}", dir.display()))?;
+    let entries = fs::read_dir(&dir)
+        .with_context(|| format!("cannot read the manifest folder {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let ch: Chapter =
-            toml::from_str(&text).with_context(|| format!("{} is not a valid chapter entry", path.display()))?;
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let ch: Chapter = toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid chapter entry", path.display()))?;
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         if stem != ch.dir_name() {
             bail!(
@@ -87,7 +87,10 @@ pub fn load(root: &Path) -> Result<Vec<Chapter>> {
             );
         }
         if ch.hints.len() < 3 {
-            bail!("{}: a chapter needs three hint tiers (nudge, API, shape)", path.display());
+            bail!(
+                "{}: a chapter needs three hint tiers (nudge, API, shape)",
+                path.display()
+            );
         }
         chapters.push(ch);
     }
@@ -123,7 +126,9 @@ pub fn find_root(start: &Path) -> Result<PathBuf> {
 pub fn root() -> Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     find_root(&cwd).or_else(|e| {
-        let built = Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf);
+        let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf);
         match built {
             Some(b) if b.join("chapters").is_dir() => Ok(b),
             _ => Err(e),

@@ -1,0 +1,222 @@
+//! `workbook book`: renders the book with the mdBook library (nothing to install), and with
+//! `--serve` serves it on 127.0.0.1, rendering again when `book/` or `solutions/` change.
+//!
+//! Reload: every HTML page served gets a small inline script that asks the server every
+//! second which rendering it has, and reloads the page when a newer one is there. Nothing
+//! is fetched from outside.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use mdbook_driver::MDBook;
+use notify::{RecursiveMode, Watcher};
+use tiny_http::{Header, Response, Server};
+
+use crate::learner;
+use crate::ui;
+
+/// Where the reload script asks for the rendering's number.
+const VERSION_PATH: &str = "/__workbook/version";
+
+/// Renders the book (`book/`) into its build folder and returns the path of `index.html`.
+pub fn render(root: &Path) -> Result<PathBuf> {
+    let book_root = root.join("book");
+    if !book_root.join("book.toml").is_file() {
+        anyhow::bail!(
+            "there is no book to render: {} is missing",
+            book_root.join("book.toml").display()
+        );
+    }
+    let book = MDBook::load(&book_root)
+        .with_context(|| format!("cannot load the book in {}", book_root.display()))?;
+    book.build()
+        .with_context(|| format!("cannot render the book in {}", book_root.display()))?;
+    let dir = book.build_dir_for("html");
+    let index = dir.join("index.html");
+    if !index.is_file() {
+        anyhow::bail!("the book was rendered but {} is not there", index.display());
+    }
+    Ok(learner::book_dir(root)
+        .join("index.html")
+        .canonicalize()
+        .unwrap_or(index))
+}
+
+fn reload_script(version: u64) -> String {
+    format!(
+        "<script>(function(){{var v={version};setInterval(function(){{\
+         fetch('{VERSION_PATH}',{{cache:'no-store'}}).then(function(r){{return r.text();}})\
+         .then(function(t){{if(parseInt(t,10)!==v){{location.reload();}}}}).catch(function(){{}});\
+         }},1000);}})();</script>"
+    )
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "ico" => "image/x-icon",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The file under `dir` that `url` names, refusing anything that climbs out of it.
+fn file_for(dir: &Path, url: &str) -> Option<PathBuf> {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    let decoded = percent_decode(path)?;
+    let mut out = dir.to_path_buf();
+    for c in Path::new(decoded.trim_start_matches('/')).components() {
+        match c {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if out.is_dir() {
+        out.push("index.html");
+    }
+    out.is_file().then_some(out)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
+}
+
+/// Serves the rendered book on 127.0.0.1:`port` (0: any free port) until killed.
+pub fn serve(root: &Path, port: u16) -> Result<()> {
+    let me = ui::me();
+    let index = render(root)?;
+    let dir = index.parent().map(Path::to_path_buf).unwrap_or_default();
+    let server = Server::http(("127.0.0.1", port))
+        .map_err(|e| anyhow!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .ok_or_else(|| anyhow!("the server has no IP address"))?;
+    let version = Arc::new(AtomicU64::new(1));
+    println!("Rendered: {}", index.display());
+    println!("Serving the book at http://{addr}/ (pages reload after each change; Ctrl-C stops)");
+
+    // Render again when the pages or the code they include change.
+    let (tx, rx) = mpsc::channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            if !matches!(ev.kind, notify::EventKind::Access(_)) {
+                let _ = tx.send(());
+            }
+        }
+    })
+    .ok();
+    let mut watching = Vec::new();
+    if let Some(w) = watcher.as_mut() {
+        for d in ["book/src", "book/book.toml", "solutions"] {
+            let p = root.join(d);
+            if p.exists() && w.watch(&p, RecursiveMode::Recursive).is_ok() {
+                watching.push(d);
+            }
+        }
+    }
+    if watching.is_empty() {
+        println!(
+            "{} cannot watch book/ for changes here; restart `{me} book --serve` to see edits",
+            ui::note("note:")
+        );
+    }
+    {
+        let root = root.to_path_buf();
+        let version = version.clone();
+        thread::spawn(move || {
+            let _keep = watcher;
+            while rx.recv().is_ok() {
+                while rx.recv_timeout(Duration::from_millis(300)).is_ok() {}
+                match render(&root) {
+                    Ok(_) => {
+                        let v = version.fetch_add(1, Ordering::SeqCst) + 1;
+                        println!("Rendered again (rendering {v}); open pages reload.");
+                    }
+                    Err(e) => eprintln!("{} {e:#}", ui::bad("cannot render the book:")),
+                }
+            }
+        });
+    }
+
+    for request in server.incoming_requests() {
+        let url = request.url().to_string();
+        let current = version.load(Ordering::SeqCst);
+        let response = if url.split('?').next() == Some(VERSION_PATH) {
+            Response::from_string(current.to_string())
+                .with_header(header("Content-Type", "text/plain"))
+                .with_header(header("Cache-Control", "no-store"))
+        } else {
+            match file_for(&dir, &url).map(|p| (std::fs::read(&p), p)) {
+                Some((Ok(mut bytes), p)) => {
+                    let ct = content_type(&p);
+                    if ct.starts_with("text/html") {
+                        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+                        let script = reload_script(current);
+                        match text.rfind("</body>") {
+                            Some(i) => text.insert_str(i, &script),
+                            None => text.push_str(&script),
+                        }
+                        bytes = text.into_bytes();
+                    }
+                    Response::from_data(bytes)
+                        .with_header(header("Content-Type", ct))
+                        .with_header(header("Cache-Control", "no-cache"))
+                }
+                _ => Response::from_string(format!("not found: {url}\n"))
+                    .with_status_code(404)
+                    .with_header(header("Content-Type", "text/plain")),
+            }
+        };
+        let _ = request.respond(response);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_stay_inside_the_book() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "x").unwrap();
+        std::fs::write(dir.path().join("a b.html"), "x").unwrap();
+        assert!(file_for(dir.path(), "/").is_some());
+        assert!(file_for(dir.path(), "/a%20b.html?x=1").is_some());
+        assert!(file_for(dir.path(), "/../etc/passwd").is_none());
+        assert!(file_for(dir.path(), "/%2e%2e/x").is_none());
+        assert!(file_for(dir.path(), "/nothing.html").is_none());
+    }
+}

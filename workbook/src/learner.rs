@@ -1,0 +1,380 @@
+//! The learner's loop: the overview (`workbook`), grading (`check`), hints, and what a
+//! grade says, written for a person rather than as cargo's output.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::grade::{self, Report};
+use crate::manifest::Chapter;
+use crate::state::{self, State, Status};
+use crate::ui;
+
+/// A grade, and whether it was remembered (it is not when the files changed while cargo
+/// was running: the verdict may be for a mix of old and new).
+pub struct Graded {
+    pub report: Report,
+    pub recorded: bool,
+}
+
+/// Runs the chapter's tests and remembers the verdict for the files as they were.
+pub fn grade(root: &Path, ch: &Chapter, state: &mut State) -> Result<Graded> {
+    let dir = ch.exercise_dir(root);
+    if !dir.join("Cargo.toml").is_file() {
+        anyhow::bail!(
+            "chapter {} has no exercise crate: {} is missing",
+            ch.number,
+            dir.join("Cargo.toml").display()
+        );
+    }
+    let before = state::hash(root, ch)?;
+    let report = grade::run(root, &ch.exercise_package(), None)?;
+    let after = state::hash(root, ch)?;
+    let recorded = before == after;
+    if recorded {
+        state.record(ch, after, state::exercise_hash(root, ch)?, &report);
+    }
+    Ok(Graded { report, recorded })
+}
+
+/// A failure message as the learner should read it: the panic's words first, its
+/// location after, libtest's "thread 'x' panicked at" line gone.
+pub fn teaching_message(message: &str) -> String {
+    let mut body = Vec::new();
+    let mut places = Vec::new();
+    for line in message.lines() {
+        if line.starts_with("thread '") && line.contains(" panicked at ") {
+            if let Some((_, at)) = line.split_once(" panicked at ") {
+                places.push(at.trim_end_matches(':').to_string());
+            }
+            continue;
+        }
+        body.push(line);
+    }
+    while body.first().is_some_and(|l| l.trim().is_empty()) {
+        body.remove(0);
+    }
+    let mut text = body.join("\n").trim_end().to_string();
+    if text.is_empty() {
+        text = "(the test failed without a message)".into();
+    }
+    if !places.is_empty() {
+        let _ = write!(
+            text,
+            "\n{}",
+            ui::dim(format!("(at {})", places.join(", then ")))
+        );
+    }
+    text
+}
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| format!("{by}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The next hint tier the learner has not seen, for "stuck?" lines.
+pub fn hint_line(ch: &Chapter, state: &State) -> String {
+    let me = ui::me();
+    let seen = state.chapter(ch).hints_seen;
+    let total = ch.hints.len();
+    if seen >= total {
+        format!(
+            "You have seen all {total} hints. The book page {} explains it step by step; \
+             `{me} hint {n} --all` shows the hints again.",
+            ch.page().display(),
+            n = ch.number
+        )
+    } else {
+        format!(
+            "Stuck? `{me} hint {}` shows hint {} of {total} ({}).",
+            ch.number,
+            seen + 1,
+            ui::tier_name(seen + 1)
+        )
+    }
+}
+
+/// The first line of a verdict: "chapter 00 passes: 4 of 4 tests (0.8 s)".
+pub fn verdict_line(ch: &Chapter, r: &Report) -> String {
+    let secs = r.elapsed.as_secs_f64();
+    if r.all_passed() {
+        format!(
+            "{} chapter {:02} ({}) passes: {} of {} tests ({secs:.1} s)",
+            ui::good("✓"),
+            ch.number,
+            ch.title,
+            r.passed(),
+            r.tests.len()
+        )
+    } else if !r.compiled {
+        format!(
+            "{} chapter {:02} ({}) does not compile ({secs:.1} s)",
+            ui::bad("✗"),
+            ch.number,
+            ch.title
+        )
+    } else {
+        format!(
+            "{} chapter {:02} ({}): {} of {} tests pass ({secs:.1} s)",
+            ui::bad("✗"),
+            ch.number,
+            ch.title,
+            r.passed(),
+            r.tests.len()
+        )
+    }
+}
+
+/// The whole account of a grade: the verdict, then what the learner needs first (the
+/// compiler's first error, or each failing test's own message), then the hint to try.
+pub fn explain(ch: &Chapter, r: &Report, state: &State) -> String {
+    let mut out = verdict_line(ch, r);
+    out.push('\n');
+    if r.all_passed() {
+        return out;
+    }
+    if !r.compiled {
+        let err = r
+            .compile_error
+            .as_deref()
+            .unwrap_or("(cargo did not say why)");
+        let _ = write!(
+            out,
+            "\n{}\n\nThe tests run once the crate builds: fix this first (it is in {}).\n",
+            indent(err.trim(), "  "),
+            format_args!("exercises/{}", ch.dir_name())
+        );
+    } else if r.tests.is_empty() {
+        out.push_str("\n  cargo ran no tests for this chapter.\n");
+    } else {
+        // Tests that failed with the same message are listed together, above it.
+        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+        for t in r.failed() {
+            let msg = teaching_message(&t.message);
+            match groups.iter_mut().find(|(m, _)| *m == msg) {
+                Some((_, names)) => names.push(&t.name),
+                None => groups.push((msg, vec![&t.name])),
+            }
+        }
+        // libtest reports in the order tests finish; sort for the same account every time.
+        for (_, names) in groups.iter_mut() {
+            names.sort();
+        }
+        groups.sort_by(|a, b| a.1.cmp(&b.1));
+        for (msg, names) in &groups {
+            out.push('\n');
+            for name in names {
+                let _ = writeln!(out, "  {} {}", ui::bad("✗"), ui::strong(name));
+            }
+            let _ = writeln!(out, "{}", indent(msg, "    "));
+        }
+        let passing: Vec<&str> = r
+            .tests
+            .iter()
+            .filter(|t| t.passed)
+            .map(|t| t.name.as_str())
+            .collect();
+        if !passing.is_empty() {
+            let _ = writeln!(out, "\n  {} {}", ui::good("passing:"), passing.join(", "));
+        }
+    }
+    let _ = writeln!(out, "\n{}", hint_line(ch, state));
+    out
+}
+
+/// Where the rendered book is (or will be): the build dir of book/book.toml.
+pub fn book_dir(root: &Path) -> PathBuf {
+    let book = root.join("book");
+    let configured = std::fs::read_to_string(book.join("book.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            t.get("build")
+                .and_then(|b| b.get("build-dir"))
+                .and_then(|d| d.as_str())
+                .map(str::to_string)
+        });
+    match configured {
+        Some(d) => normalize(&book.join(d)),
+        None => book.join("book"),
+    }
+}
+
+/// Resolves `..` without touching the file system (the folder may not exist yet).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `workbook` with no arguments: every chapter's state, progress, what to do next and
+/// where the book is. Reads files and the state only; never runs cargo.
+pub fn overview(root: &Path, chapters: &[Chapter]) -> String {
+    let me = ui::me();
+    let state = State::load(root);
+    let statuses: Vec<Status> = chapters
+        .iter()
+        .map(|c| state::status(root, c, &state))
+        .collect();
+    let done = statuses.iter().filter(|s| s.is_done()).count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  {} {done}/{} done\n",
+        ui::strong("The TLS workbook"),
+        ui::bar_text(done, chapters.len(), 20),
+        chapters.len()
+    );
+    for (ch, st) in chapters.iter().zip(&statuses) {
+        let label = format!("{:<22}", st.label());
+        let label = match st {
+            Status::Done(_) => ui::good(label).to_string(),
+            Status::Failing(_) => ui::bad(label).to_string(),
+            Status::Changed(_) | Status::Edited | Status::Unchecked => ui::note(label).to_string(),
+            Status::NotStarted => ui::dim(label).to_string(),
+        };
+        let detail = match st {
+            Status::Failing(g) if g.compiled => {
+                format!(
+                    "{} of {} tests pass, checked {}",
+                    g.tests_passed,
+                    g.tests_total,
+                    ui::ago(g.at)
+                )
+            }
+            Status::Failing(g) => format!("checked {}", ui::ago(g.at)),
+            Status::Done(g) => format!("checked {}", ui::ago(g.at)),
+            Status::Changed(g) => {
+                let verdict = if g.passed { "passed" } else { "failed" };
+                if state::exercise_hash(root, ch).is_ok_and(|h| h == g.exercise_hash) {
+                    format!(
+                        "it {verdict} {}, but the shared test kit changed since",
+                        ui::ago(g.at)
+                    )
+                } else {
+                    format!("edited since it {verdict} {}", ui::ago(g.at))
+                }
+            }
+            _ => String::new(),
+        };
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", ui::dim(format!("({detail})")))
+        };
+        let _ = writeln!(out, "  {:02}  {label}{}{detail}", ch.number, ch.title);
+    }
+    out.push('\n');
+    match chapters.iter().zip(&statuses).find(|(_, s)| !s.is_done()) {
+        Some((ch, st)) => {
+            let why = match st {
+                Status::Changed(_) | Status::Edited => {
+                    format!(
+                        "you edited it: `{me} check {}` gives the verdict",
+                        ch.number
+                    )
+                }
+                Status::Failing(_) => format!("`{me} check {}` after each change", ch.number),
+                _ => format!(
+                    "read its page, fill in exercises/{}/src, then `{me} check {}`",
+                    ch.dir_name(),
+                    ch.number
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "Next: chapter {:02}, {} ({why}).",
+                ch.number,
+                ui::strong(&ch.title)
+            );
+            let _ = writeln!(
+                out,
+                "      `{me} watch` checks on every save; `{me} hint {}` when stuck.",
+                ch.number
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{}", ui::good("Every chapter is done. Well done!"));
+        }
+    }
+    let index = book_dir(root).join("index.html");
+    if !root.join("book/book.toml").is_file() {
+        let _ = writeln!(out, "Book: this workbook has no book/book.toml");
+    } else if index.is_file() {
+        let _ = writeln!(out, "Book: {}", index.display());
+    } else {
+        let _ = writeln!(
+            out,
+            "Book: not built yet: `{me} book` renders it to {}",
+            index.display()
+        );
+    }
+    out
+}
+
+/// Shows the next hint tier of `ch` and remembers it; `all` shows every tier.
+pub fn hint(ch: &Chapter, state: &mut State, all: bool) -> String {
+    let me = ui::me();
+    let total = ch.hints.len();
+    if total == 0 {
+        return format!("Chapter {:02} has no hints.\n", ch.number);
+    }
+    let entry = state.chapter_mut(ch);
+    let mut out = String::new();
+    if all {
+        for (i, h) in ch.hints.iter().enumerate() {
+            out.push_str(&format!(
+                "Hint {} of {total} ({}) for chapter {:02}:\n  {h}\n",
+                i + 1,
+                ui::tier_name(i + 1),
+                ch.number
+            ));
+        }
+        entry.hints_seen = total;
+    } else {
+        let last_seen = entry.hints_seen >= total;
+        let tier = (entry.hints_seen + 1).min(total);
+        entry.hints_seen = tier;
+        out.push_str(&format!(
+            "Hint {tier} of {total} ({}) for chapter {:02}:\n  {}\n",
+            ui::tier_name(tier),
+            ch.number,
+            ch.hints[tier - 1]
+        ));
+        if last_seen {
+            out.push_str(&format!(
+                "That was the last hint: there are no more. The book page {} walks through it; \
+                 `{me} solution {}` shows the answer once the chapter passes.\n",
+                ch.page().display(),
+                ch.number
+            ));
+        } else if tier == total {
+            out.push_str("That is the last hint.\n");
+        } else {
+            out.push_str(&format!(
+                "Still stuck after trying it? Ask again for hint {} ({}).\n",
+                tier + 1,
+                ui::tier_name(tier + 1)
+            ));
+        }
+    }
+    if let Err(e) = state.save() {
+        out.push_str(&format!(
+            "{} cannot save which hints you have seen: {e:#}\n",
+            ui::note("warning:")
+        ));
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! `workbook watch`: re-grades a chapter each time one of its exercise files is saved.
+//!
+//! Keys: `h` the next hint, `Enter` check again, `q` quit. On a terminal the keys act at
+//! once (raw mode, always restored on the way out, panics included); when standard input is
+//! not a terminal, lines are read instead (`h`, empty line, `q`), and the end of input
+//! quits, so a script or a test can drive it. `--manual`, or a file system where watching
+//! cannot start, re-grades on Enter only.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Result;
+use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::terminal;
+use notify::{RecursiveMode, Watcher};
+
+use crate::learner;
+use crate::manifest::Chapter;
+use crate::state::{self, State};
+use crate::ui;
+
+/// Quiet time after the last file event before grading: editors write a file in steps.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+enum Input {
+    Changed(PathBuf),
+    Hint,
+    Again,
+    Quit,
+    WatchFailed(String),
+}
+
+/// Raw mode for single keys; dropping it (or a panic) gives the terminal back.
+struct RawMode;
+
+impl RawMode {
+    fn enable() -> Option<RawMode> {
+        terminal::enable_raw_mode().ok()?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = terminal::disable_raw_mode();
+            previous(info);
+        }));
+        Some(RawMode)
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// Prints text; in raw mode a newline does not return the carriage, so say it.
+fn say(raw: bool, text: &str) {
+    let mut out = io::stdout().lock();
+    let text = if raw {
+        text.replace('\n', "\r\n")
+    } else {
+        text.to_string()
+    };
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+fn read_keys(tx: Sender<Input>) {
+    loop {
+        let input = match event::read() {
+            Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => Input::Quit,
+                KeyCode::Char('q') | KeyCode::Char('Q') | KeyCode::Esc => Input::Quit,
+                KeyCode::Char('h') | KeyCode::Char('H') => Input::Hint,
+                KeyCode::Enter | KeyCode::Char('r') => Input::Again,
+                _ => continue,
+            },
+            Ok(_) => continue,
+            Err(_) => Input::Quit,
+        };
+        let quit = matches!(input, Input::Quit);
+        if tx.send(input).is_err() || quit {
+            return;
+        }
+    }
+}
+
+fn read_lines(tx: Sender<Input>) {
+    let stdin = io::stdin();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else { break };
+        let input = match line.trim() {
+            "q" | "quit" | "exit" => Input::Quit,
+            "h" | "hint" => Input::Hint,
+            "" | "r" => Input::Again,
+            _ => continue,
+        };
+        let quit = matches!(input, Input::Quit);
+        if tx.send(input).is_err() || quit {
+            return;
+        }
+    }
+    let _ = tx.send(Input::Quit);
+}
+
+/// Which chapter a changed path belongs to, if it is one of its graded files.
+fn owner<'a>(root: &Path, chapters: &'a [Chapter], path: &Path) -> Option<&'a Chapter> {
+    chapters.iter().find(|ch| {
+        let dir = ch.exercise_dir(root);
+        let Ok(rel) = path.strip_prefix(&dir) else {
+            return false;
+        };
+        let hidden = path.file_name().is_some_and(|n| {
+            n.to_string_lossy().starts_with('.') || n.to_string_lossy().ends_with('~')
+        });
+        !hidden
+            && (rel.starts_with("src")
+                || rel.starts_with("tests")
+                || rel == Path::new("Cargo.toml"))
+    })
+}
+
+/// Runs the loop until `q`, the end of input, or Ctrl-C.
+pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bool) -> Result<()> {
+    let (tx, rx) = mpsc::channel::<Input>();
+    let interactive = io::stdin().is_terminal();
+    let _raw = if interactive { RawMode::enable() } else { None };
+    let raw = _raw.is_some();
+
+    let mut watcher_alive = None;
+    let mut manual = manual;
+    if !manual {
+        let events = tx.clone();
+        let made =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(ev) => {
+                    if matches!(
+                        ev.kind,
+                        notify::EventKind::Modify(_)
+                            | notify::EventKind::Create(_)
+                            | notify::EventKind::Remove(_)
+                    ) {
+                        for p in ev.paths {
+                            let _ = events.send(Input::Changed(p));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = events.send(Input::WatchFailed(e.to_string()));
+                }
+            });
+        let watch_dir = root.join("exercises");
+        match made.and_then(|mut w| w.watch(&watch_dir, RecursiveMode::Recursive).map(|()| w)) {
+            Ok(w) => watcher_alive = Some(w),
+            Err(e) => {
+                say(
+                    raw,
+                    &format!(
+                        "{} cannot watch {} for changes ({e}); manual mode: press Enter to check again.\n",
+                        ui::note("note:"),
+                        watch_dir.display()
+                    ),
+                );
+                manual = true;
+            }
+        }
+    }
+    {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            if interactive {
+                read_keys(tx)
+            } else {
+                read_lines(tx)
+            }
+        });
+    }
+    drop(tx);
+
+    let mut state = State::load(root);
+    let mut focus: Chapter = match only {
+        Some(ch) => ch.clone(),
+        None => chapters
+            .iter()
+            .find(|c| !state::status(root, c, &state).is_done())
+            .unwrap_or(&chapters[0])
+            .clone(),
+    };
+    let keys = if interactive {
+        "keys: h = next hint, Enter = check again, q = quit"
+    } else {
+        "input lines: h = next hint, empty = check again, q = quit"
+    };
+    let what = match (manual, only) {
+        (true, _) => format!(
+            "Manual mode: press Enter to check chapter {:02} again",
+            focus.number
+        ),
+        (false, Some(ch)) => format!("Watching exercises/{} for changes", ch.dir_name()),
+        (false, None) => "Watching exercises/ for changes".to_string(),
+    };
+    say(raw, &format!("{} ({keys}).\n\n", ui::strong(what)));
+
+    check(root, &focus, &mut state, raw);
+    // Inputs that arrived while file events were being gathered, in order.
+    let mut backlog: VecDeque<Input> = VecDeque::new();
+    loop {
+        let input = match backlog.pop_front() {
+            Some(i) => i,
+            None => match rx.recv() {
+                Ok(i) => i,
+                Err(_) => break,
+            },
+        };
+        match input {
+            Input::Quit => break,
+            Input::Hint => {
+                state = State::load(root);
+                say(
+                    raw,
+                    &format!("\n{}\n", learner::hint(&focus, &mut state, false)),
+                );
+            }
+            Input::Again => {
+                state = State::load(root);
+                check(root, &focus, &mut state, raw);
+            }
+            Input::WatchFailed(e) => {
+                say(
+                    raw,
+                    &format!(
+                        "{} the file watcher failed ({e}); from now on press Enter to check again.\n",
+                        ui::note("note:")
+                    ),
+                );
+                watcher_alive = None;
+            }
+            Input::Changed(first) => {
+                // Editors write a file in steps: wait for a quiet moment, then grade once.
+                let mut paths = vec![first];
+                loop {
+                    match rx.recv_timeout(DEBOUNCE) {
+                        Ok(Input::Changed(p)) => paths.push(p),
+                        Ok(other) => backlog.push_back(other),
+                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                            break
+                        }
+                    }
+                }
+                let mut changed: Vec<&Chapter> = Vec::new();
+                for p in &paths {
+                    if let Some(ch) = owner(root, chapters, p) {
+                        let wanted = only.is_none_or(|o| o.number == ch.number);
+                        if wanted && !changed.iter().any(|c| c.number == ch.number) {
+                            changed.push(ch);
+                        }
+                    }
+                }
+                for ch in changed {
+                    // A save that changes nothing (or an editor's temporary file) needs no grade.
+                    state = State::load(root);
+                    let fresh = state::hash(root, ch).ok();
+                    if fresh.is_some() && state.chapter(ch).grade.map(|g| g.hash) == fresh {
+                        continue;
+                    }
+                    focus = ch.clone();
+                    check(root, &focus, &mut state, raw);
+                }
+            }
+        }
+    }
+    drop(watcher_alive);
+    say(raw, &format!("Bye. `{}` shows where you are.\n", ui::me0()));
+    Ok(())
+}
+
+fn check(root: &Path, ch: &Chapter, state: &mut State, raw: bool) {
+    let spin = ui::spinner(format!(
+        "checking chapter {:02} (cargo test -p {})",
+        ch.number,
+        ch.exercise_package()
+    ));
+    let result = learner::grade(root, ch, state);
+    spin.finish_and_clear();
+    match result {
+        Ok(g) => {
+            let mut text = learner::explain(ch, &g.report, state);
+            if !g.recorded {
+                text.push_str(
+                    "(the files changed while the tests ran; this verdict is not remembered)\n",
+                );
+            }
+            if !g.report.all_passed() {
+                text.push_str(if raw {
+                    "Press h for that hint, Enter to check again, q to quit.\n"
+                } else {
+                    "Type h for that hint, an empty line to check again, q to quit.\n"
+                });
+            }
+            if g.report.all_passed() {
+                text.push_str(&format!(
+                    "Next: `{}` shows the next chapter; keep editing and I check on save.\n",
+                    ui::me0()
+                ));
+            }
+            if let Err(e) = state.save() {
+                text.push_str(&format!(
+                    "{} cannot save the state: {e:#}\n",
+                    ui::note("warning:")
+                ));
+            }
+            say(raw, &format!("{text}\n"));
+        }
+        Err(e) => say(raw, &format!("{} {e:#}\n", ui::bad("error:"))),
+    }
+}
