@@ -143,7 +143,6 @@ fn utf8(bytes: Vec<u8>) -> String {
 }
 
 /// Every identity of the workbook. Field names are also the file stems [`Files`] writes.
-#[derive(Debug)]
 pub struct Pki {
     /// The root CA every good peer chains to (`ca.crt`).
     pub ca: Identity,
@@ -153,8 +152,11 @@ pub struct Pki {
     pub other_ca: Identity,
     /// Server for `localhost` and 127.0.0.1, signed directly by `ca` (P-256).
     pub server: Identity,
-    /// The same names with an RSA-2048 key, signed by `ca`.
-    pub server_rsa: Identity,
+    /// The same names with an RSA-2048 key, signed by `ca`: see [`Pki::server_rsa`]. Made
+    /// on first use, since generating an RSA key costs more than all the rest together.
+    server_rsa: OnceLock<Identity>,
+    /// What signs `server_rsa` when it is first asked for.
+    ca_signer: Ca,
     /// Server signed by `intermediate`; its chain file holds leaf + intermediate.
     pub server_chain: Identity,
     /// Client certificate (CN `workbook client`), signed by `ca`.
@@ -183,15 +185,48 @@ pub struct Pki {
     pub crl_pem: String,
 }
 
+impl fmt::Debug for Pki {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Without the RSA identity: printing should not generate a key.
+        f.debug_list()
+            .entries(self.identities_inner(false))
+            .finish()
+    }
+}
+
 impl Pki {
+    /// Server for `localhost` and 127.0.0.1 with an RSA-2048 key, signed by `ca`.
+    pub fn server_rsa(&self) -> &Identity {
+        self.server_rsa.get_or_init(|| {
+            rsa_key()
+                .and_then(|key| {
+                    leaf(
+                        "server-rsa",
+                        server_params("localhost", HOST)?,
+                        key,
+                        &self.ca_signer,
+                    )
+                })
+                .expect("generate the RSA server identity")
+        })
+    }
+
     /// All identities, for writing and listing.
     pub fn identities(&self) -> Vec<&Identity> {
+        self.identities_inner(true)
+    }
+
+    fn identities_inner(&self, with_rsa: bool) -> Vec<&Identity> {
+        let rsa = if with_rsa {
+            Some(self.server_rsa())
+        } else {
+            None
+        };
         vec![
             &self.ca,
             &self.intermediate,
             &self.other_ca,
             &self.server,
-            &self.server_rsa,
             &self.server_chain,
             &self.client,
             &self.client_other_ca,
@@ -204,11 +239,19 @@ impl Pki {
             &self.too_deep,
             &self.revoked,
         ]
+        .into_iter()
+        .chain(rsa)
+        .collect()
     }
 
     /// Writes every file of the set into `dir`, which must exist.
     pub fn write_into(&self, dir: &Path) -> io::Result<()> {
-        for id in self.identities() {
+        self.write_all_but_rsa(dir)?;
+        self.server_rsa().write_into(dir)
+    }
+
+    fn write_all_but_rsa(&self, dir: &Path) -> io::Result<()> {
+        for id in self.identities_inner(false) {
             id.write_into(dir)?;
         }
         fs::write(dir.join("ca.crl"), &self.crl_pem)?;
@@ -248,7 +291,8 @@ impl Files {
         let dir = tempfile::Builder::new()
             .prefix("workbook-certs-")
             .tempdir()?;
-        pki().write_into(dir.path())?;
+        // The RSA identity is written when a test first asks for one of its files.
+        pki().write_all_but_rsa(dir.path())?;
         Ok(Files { dir })
     }
     /// The folder itself.
@@ -259,6 +303,12 @@ impl Files {
     /// since that is a mistake in the test, not in the learner's code.
     pub fn path(&self, name: &str) -> PathBuf {
         let p = self.dir.path().join(name);
+        if !p.exists() && name.starts_with("server-rsa.") {
+            pki()
+                .server_rsa()
+                .write_into(self.dir.path())
+                .expect("write the RSA identity");
+        }
         assert!(p.exists(), "certs::Files has no file named {name:?}");
         p
     }
@@ -400,12 +450,6 @@ fn make() -> Result<Pki, Error> {
     let other_ca = make_ca("other-ca", "Somebody Else's Root CA", None)?;
 
     let server = leaf("server", server_params("localhost", HOST)?, ec_key()?, &ca)?;
-    let server_rsa = leaf(
-        "server-rsa",
-        server_params("localhost", HOST)?,
-        rsa_key()?,
-        &ca,
-    )?;
     let server_chain = leaf(
         "server-chain",
         server_params("localhost", HOST)?,
@@ -493,7 +537,7 @@ fn make() -> Result<Pki, Error> {
         intermediate: intermediate.id,
         other_ca: other_ca.id,
         server,
-        server_rsa,
+        server_rsa: OnceLock::new(),
         server_chain,
         client,
         client_other_ca,
@@ -506,6 +550,7 @@ fn make() -> Result<Pki, Error> {
         too_deep,
         revoked,
         crl_pem: crl.pem()?,
-        ca: ca.id,
+        ca: ca.id.clone(),
+        ca_signer: ca,
     })
 }

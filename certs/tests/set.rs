@@ -41,13 +41,16 @@ fn verify(id: &Identity, roots: &[&X509], crl_file: Option<&std::path::Path>) ->
 #[test]
 fn good_identities_verify_against_the_root() {
     let p = pki();
-    for id in [&p.server, &p.server_rsa, &p.server_chain, &p.too_deep] {
+    for id in [&p.server, p.server_rsa(), &p.server_chain, &p.too_deep] {
         assert_eq!(verify(id, &[&p.ca.cert], None), 0, "{}", id.name);
     }
     assert_eq!(p.server_chain.intermediates.len(), 1);
     assert_eq!(p.too_deep.intermediates.len(), 2);
-    assert!(p.server_rsa.key.rsa().is_ok(), "server-rsa has an RSA key");
-    assert_eq!(p.server_rsa.key.bits(), 2048);
+    assert!(
+        p.server_rsa().key.rsa().is_ok(),
+        "server-rsa has an RSA key"
+    );
+    assert_eq!(p.server_rsa().key.bits(), 2048);
 }
 
 #[test]

@@ -217,7 +217,11 @@ fn pem_files_take_pkcs8_and_traditional_keys() {
     for (id, cert, key) in [
         (&pki().server, "server.crt", "server.key"),
         (&pki().server, "server.crt", "server.legacy.key"),
-        (&pki().server_rsa, "server-rsa.crt", "server-rsa.legacy.key"),
+        (
+            pki().server_rsa(),
+            "server-rsa.crt",
+            "server-rsa.legacy.key",
+        ),
     ] {
         let what = format!("server_from_pem_files({cert}, {key})");
         let (c, k) = (files.path(cert), files.path(key));
@@ -232,7 +236,7 @@ fn der_files_serve_their_certificate() {
     for (id, cert, key) in [
         (&pki().server, "server.crt.der", "server.key.der"),
         (
-            &pki().server_rsa,
+            pki().server_rsa(),
             "server-rsa.crt.der",
             "server-rsa.key.der",
         ),
@@ -330,7 +334,7 @@ fn legacy_rsa_key_signs_a_handshake() {
     });
     serve_with_key(
         &key,
-        &pki().server_rsa,
+        pki().server_rsa(),
         "key_from_legacy_rsa_pem(server-rsa.legacy.key)",
         &files,
     );
@@ -406,7 +410,7 @@ fn a_key_of_another_type_is_caught_by_check_private_key() {
 
     let p = pki();
     let r = testkit::call("server_from_memory", move || {
-        server_from_memory(&p.server.cert, &[], &p.server_rsa.key)
+        server_from_memory(&p.server.cert, &[], &p.server_rsa().key)
     });
     refuse_mismatch(r, "server_from_memory", pair, &files);
 }
@@ -553,7 +557,7 @@ fn an_rsa_identity_for_one_connection_sits_beside_the_contexts_ec_one() {
     // by the client's signature algorithms: a client that asks for RSA gets the RSA one.
     let p = pki();
     let ctx = reference::acceptor(&p.server);
-    let special = overridden(&ctx, &p.server_rsa);
+    let special = overridden(&ctx, p.server_rsa());
     let (addr, rx) = serve_each(vec![special]);
     let files = Files::new().unwrap();
     let run = s_client(
@@ -566,7 +570,7 @@ fn an_rsa_identity_for_one_connection_sits_beside_the_contexts_ec_one() {
     );
     assert_peer_saw(
         &run,
-        &p.server_rsa,
+        p.server_rsa(),
         "a context holding the EC `server` whose connection was given `server-rsa` by \
          use_for_this_connection, asked for by a client that accepts only RSA signatures",
         &server_said(&rx),
@@ -580,7 +584,7 @@ fn a_mismatched_key_for_one_connection_is_refused() {
     for (cert, key, pair) in [
         (
             &p.server_chain,
-            &p.server_rsa,
+            p.server_rsa(),
             "server-chain's EC certificate with server-rsa's RSA key",
         ),
         (
