@@ -101,7 +101,9 @@ impl Identity {
         fingerprint(&self.cert)
     }
 
-    fn write_into(&self, dir: &Path) -> io::Result<()> {
+    /// Writes the identity's files; the encrypted key only when asked, since encrypting
+    /// (PBKDF2) costs several milliseconds a key.
+    fn write_into(&self, dir: &Path, encrypted: bool) -> io::Result<()> {
         let n = self.name;
         fs::write(dir.join(format!("{n}.crt")), self.cert_pem())?;
         fs::write(dir.join(format!("{n}.crt.der")), self.cert_der())?;
@@ -119,11 +121,17 @@ impl Identity {
         fs::write(dir.join(format!("{n}.key")), self.key_pem())?;
         fs::write(dir.join(format!("{n}.key.der")), self.key_der())?;
         fs::write(dir.join(format!("{n}.legacy.key")), self.key_legacy_pem())?;
-        fs::write(
-            dir.join(format!("{n}.enc.key")),
-            self.key_encrypted_pem(PASSPHRASE),
-        )?;
+        if encrypted {
+            self.write_encrypted_into(dir)?;
+        }
         Ok(())
+    }
+
+    fn write_encrypted_into(&self, dir: &Path) -> io::Result<()> {
+        fs::write(
+            dir.join(format!("{}.enc.key", self.name)),
+            self.key_encrypted_pem(PASSPHRASE),
+        )
     }
 }
 
@@ -246,13 +254,14 @@ impl Pki {
 
     /// Writes every file of the set into `dir`, which must exist.
     pub fn write_into(&self, dir: &Path) -> io::Result<()> {
-        self.write_all_but_rsa(dir)?;
-        self.server_rsa().write_into(dir)
+        self.write_cheap_files(dir, true)?;
+        self.server_rsa().write_into(dir, true)
     }
 
-    fn write_all_but_rsa(&self, dir: &Path) -> io::Result<()> {
+    /// Everything but the RSA identity, and the encrypted keys only if `encrypted`.
+    fn write_cheap_files(&self, dir: &Path, encrypted: bool) -> io::Result<()> {
         for id in self.identities_inner(false) {
-            id.write_into(dir)?;
+            id.write_into(dir, encrypted)?;
         }
         fs::write(dir.join("ca.crl"), &self.crl_pem)?;
         fs::write(dir.join("README.txt"), README)?;
@@ -282,6 +291,8 @@ pub fn pki() -> &'static Pki {
 }
 
 /// The whole set written into a fresh temporary folder, removed when this is dropped.
+/// Ask for files through [`Files::path`]: the RSA identity's files and the encrypted keys
+/// are written there on first request.
 pub struct Files {
     dir: tempfile::TempDir,
 }
@@ -291,8 +302,9 @@ impl Files {
         let dir = tempfile::Builder::new()
             .prefix("workbook-certs-")
             .tempdir()?;
-        // The RSA identity is written when a test first asks for one of its files.
-        pki().write_all_but_rsa(dir.path())?;
+        // The RSA identity and the encrypted keys are written when a test first asks for
+        // one of their files: together they cost more than everything else.
+        pki().write_cheap_files(dir.path(), false)?;
         Ok(Files { dir })
     }
     /// The folder itself.
@@ -306,8 +318,23 @@ impl Files {
         if !p.exists() && name.starts_with("server-rsa.") {
             pki()
                 .server_rsa()
-                .write_into(self.dir.path())
+                .write_into(self.dir.path(), false)
                 .expect("write the RSA identity");
+        }
+        if let Some(stem) = name.strip_suffix(".enc.key") {
+            let id = match stem {
+                "server-rsa" => Some(pki().server_rsa()),
+                _ => pki()
+                    .identities_inner(false)
+                    .into_iter()
+                    .find(|i| i.name == stem),
+            };
+            if let Some(id) = id {
+                if !p.exists() {
+                    id.write_encrypted_into(self.dir.path())
+                        .expect("write an encrypted key");
+                }
+            }
         }
         assert!(p.exists(), "certs::Files has no file named {name:?}");
         p
