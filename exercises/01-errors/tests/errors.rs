@@ -383,7 +383,8 @@ fn a_silent_server_is_a_timeout() {
     let files = Files::new().unwrap();
     let py = PyServer::start(&files, Misbehaviour::Stall);
     // A short read timeout: the server accepts and then never says a word.
-    let e = match trusting_client(&files).connect("localhost", tcp(py.addr, Duration::from_secs(1)))
+    let e = match trusting_client(&files)
+        .connect("localhost", tcp(py.addr, Duration::from_millis(250)))
     {
         Ok(_) => panic!("test set-up: a handshake with a silent server succeeded"),
         Err(e) => e,
