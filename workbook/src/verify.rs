@@ -587,8 +587,16 @@ fn check_book(root: &Path, chapters: &[Chapter], f: &mut Findings) -> Result<()>
         } else if fs::read_to_string(&page)?.trim().len() < 200 {
             f.fail(format!("{} is nearly empty", ch.page().display()));
         }
-        if !summary.contains(&format!("]({file})")) {
-            f.fail(format!("book/src/SUMMARY.md does not list {file}"));
+        let link = format!("]({file})");
+        match summary.lines().find(|l| l.contains(&link)) {
+            None => f.fail(format!("book/src/SUMMARY.md does not list {file}")),
+            Some(line) if !line.contains(&ch.title) => f.fail(format!(
+                "book/src/SUMMARY.md lists {file} as {:?}, but chapters/{}.toml calls it {:?}",
+                line.trim(),
+                ch.dir_name(),
+                ch.title
+            )),
+            Some(_) => f.pass(1),
         }
     }
     let mut includes = 0;
@@ -928,5 +936,50 @@ mod tests {
         assert_eq!(anchor_body(code, "a").unwrap().trim(), "let x = 1;");
         assert_eq!(anchor_body(code, "b").unwrap(), "");
         assert!(anchor_body(code, "c").is_none());
+    }
+
+    #[test]
+    fn a_missing_anchor_or_file_is_a_problem_and_a_good_one_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("code.rs"),
+            "// ANCHOR: good\nfn x() {}\n// ANCHOR_END: good\n// ANCHOR: empty\n// ANCHOR_END: empty\n",
+        )
+        .unwrap();
+        let page = dir.path().join("page.md");
+        let text = "{{#include code.rs:good}}\n{{#include code.rs:nope}}\n{{#include code.rs:empty}}\n{{#include gone.rs:good}}\n";
+        let mut f = Findings::default();
+        assert_eq!(check_includes(&page, text, "page.md", &mut f), 1);
+        assert_eq!(f.problems.len(), 3, "{:?}", f.problems);
+        assert!(f.problems[0].contains("no anchor \"nope\""));
+        assert!(f.problems[1].contains("includes nothing"));
+        assert!(f.problems[2].contains("does not exist"));
+    }
+
+    #[test]
+    fn broken_relative_links_are_found_outside_code_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("there.md"), "x").unwrap();
+        let page = dir.path().join("page.md");
+        let text = "[ok](there.md#part) [web](https://docs.rs) [bad](missing.md)\n```text\n[not a link](nowhere.md)\n```\n";
+        let mut f = Findings::default();
+        check_links(&page, text, "page.md", &mut f);
+        assert_eq!(f.problems.len(), 1, "{:?}", f.problems);
+        assert!(f.problems[0].contains("missing.md"));
+    }
+
+    #[test]
+    fn only_the_pages_own_outside_requests_count() {
+        let netlog = r#"{"constants":{"logEventTypes":{"URL_REQUEST_START_JOB":7}},"events":[
+            {"type":7,"params":{"url":"https://update.googleapis.com/x","initiator":"not an origin"}},
+            {"type":7,"params":{"url":"https://cdn.example.org/a.js","initiator":"null"}},
+            {"type":7,"params":{"url":"file:///book/index.html","initiator":"null"}},
+            {"type":7,"params":{"url":"http://127.0.0.1:3000/x","initiator":"null"}},
+            {"type":3,"params":{"url":"https://elsewhere.example/","initiator":"null"}}]}"#;
+        let found = page_requests_leaving(netlog);
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            ["https://cdn.example.org/a.js"]
+        );
     }
 }
