@@ -224,6 +224,9 @@ pub fn status(root: &Path, ch: &Chapter, state: &State) -> Status {
         (Some(g), Some(h)) if g.hash == h => {
             if g.passed {
                 Status::Done(g)
+            } else if shipped::is_pristine(root, ch) == Some(true) {
+                // Failing only on the todo!()s it was shipped with: nothing to fix yet.
+                Status::NotStarted
             } else {
                 Status::Failing(g)
             }
