@@ -171,6 +171,19 @@ pub struct Pki {
     pub client: Identity,
     /// Client certificate signed by `other_ca`.
     pub client_other_ca: Identity,
+    /// Client certificate (CN `workbook client via intermediate`) signed by `intermediate`;
+    /// its chain file holds leaf + intermediate.
+    pub client_chain: Identity,
+    /// A root that stands in for the operating system's trust store (`system-ca.crt`):
+    /// point `SSL_CERT_FILE` at it to see what a client trusts by default.
+    pub system_ca: Identity,
+    /// Server for `localhost` signed by `system_ca`.
+    pub system_server: Identity,
+    /// A second root with exactly the same subject name as `ca` but its own key
+    /// (`ca-twin.crt`): both have one subject-name hash, so a hashed folder needs `.0` and `.1`.
+    pub ca_twin: Identity,
+    /// Server for `localhost` signed by `ca_twin`.
+    pub server_twin: Identity,
 
     // The bad certificates of bad-peers.md, items 1-7.
     /// 1. Leaf whose validity ended 30 days ago.
@@ -238,6 +251,11 @@ impl Pki {
             &self.server_chain,
             &self.client,
             &self.client_other_ca,
+            &self.client_chain,
+            &self.system_ca,
+            &self.system_server,
+            &self.ca_twin,
+            &self.server_twin,
             &self.expired,
             &self.not_yet_valid,
             &self.wrong_host,
@@ -491,6 +509,28 @@ fn make() -> Result<Pki, Error> {
         &other_ca,
     )?;
 
+    let client_chain = leaf(
+        "client-chain",
+        client_params("workbook client via intermediate")?,
+        ec_key()?,
+        &intermediate,
+    )?;
+    let system_ca = make_ca("system-ca", "Stand-in System Root CA", None)?;
+    let system_server = leaf(
+        "system-server",
+        server_params("localhost", HOST)?,
+        ec_key()?,
+        &system_ca,
+    )?;
+    // Same subject name as `ca`, so the same subject-name hash.
+    let ca_twin = make_ca("ca-twin", "TLS Workbook Root CA", None)?;
+    let server_twin = leaf(
+        "server-twin",
+        server_params("localhost", HOST)?,
+        ec_key()?,
+        &ca_twin,
+    )?;
+
     let mut p = server_params("localhost", HOST)?;
     p.not_before = now() - Duration::days(400);
     p.not_after = now() - Duration::days(30);
@@ -568,6 +608,11 @@ fn make() -> Result<Pki, Error> {
         server_chain,
         client,
         client_other_ca,
+        client_chain,
+        system_ca: system_ca.id,
+        system_server,
+        ca_twin: ca_twin.id,
+        server_twin,
         expired,
         not_yet_valid,
         wrong_host,

@@ -147,3 +147,23 @@ fn the_writer_command_refuses_bad_arguments() {
     assert!(out.status.success());
     assert!(target.join("README.txt").exists() && target.join("ca.crl").exists());
 }
+
+#[test]
+fn the_added_identities_chain_where_their_docs_say() {
+    let p = pki();
+    // A client certificate names no host, so check the issuer link instead of verifying.
+    assert_eq!(
+        p.intermediate.cert.issued(&p.client_chain.cert),
+        X509VerifyResult::OK
+    );
+    assert_eq!(p.client_chain.intermediates.len(), 1);
+    assert_eq!(verify(&p.system_server, &[&p.system_ca.cert], None), 0);
+    assert_eq!(verify(&p.system_server, &[&p.ca.cert], None), 20);
+    assert_eq!(verify(&p.server_twin, &[&p.ca_twin.cert], None), 0);
+    // The twin shares the root's subject name, and so its subject-name hash.
+    assert_eq!(
+        p.ca_twin.cert.subject_name_hash(),
+        p.ca.cert.subject_name_hash()
+    );
+    assert_ne!(p.ca_twin.fingerprint(), p.ca.fingerprint());
+}

@@ -21,6 +21,33 @@ pub struct Mistake {
     pub replace: String,
 }
 
+/// One promise: a sentence of the chapter's page, doc comments, `todo!()`s or hints that
+/// says what the learner's code does or refuses, with the test that fails when it is
+/// broken and the catalogued mistakes that break it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promise {
+    /// The promise in one sentence, as the learner reads it.
+    pub says: String,
+    /// The test that fails when the promise is broken: its function name, as libtest
+    /// prints it (without the module path is fine).
+    pub test: String,
+    /// Names of catalogued mistakes that break the promise; each must be rejected by
+    /// `test` itself, not only by some other test.
+    pub mistakes: Vec<String>,
+}
+
+/// A mutant that `cargo mutants` misses because it cannot change behaviour: listed with why.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquivalentMutant {
+    /// The mutant as `cargo mutants` names it, without the file and line, e.g.
+    /// `replace describe -> String with String::new()`.
+    pub mutant: String,
+    /// Why no test can tell it from the solution.
+    pub why: String,
+}
+
 /// One chapter, as written in its manifest file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +62,10 @@ pub struct Chapter {
     pub hints: Vec<String>,
     #[serde(default, rename = "mistake")]
     pub mistakes: Vec<Mistake>,
+    #[serde(default, rename = "promise")]
+    pub promises: Vec<Promise>,
+    #[serde(default, rename = "equivalent_mutant")]
+    pub equivalent_mutants: Vec<EquivalentMutant>,
 }
 
 impl Chapter {
