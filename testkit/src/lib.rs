@@ -10,6 +10,7 @@
 //! - [`within`]: runs learner code with a time limit, so a wrong solution fails, not hangs.
 
 pub mod explain;
+pub mod lab;
 pub mod peers;
 pub mod process;
 pub mod reference;
