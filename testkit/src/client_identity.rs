@@ -24,7 +24,9 @@ pub fn client_with_identity(
 
     // PEM_read_bio_X509 in a loop: every certificate of the text, leaf first.
     let mut certificates = X509::stack_from_pem(chain_pem)?.into_iter();
-    let leaf = certificates.next().ok_or("the chain holds no certificate")?;
+    let leaf = certificates
+        .next()
+        .ok_or("the chain holds no certificate")?;
 
     // PEM_read_bio_PrivateKey with a callback: OpenSSL calls it when it meets an encrypted
     // key, and the callback writes the passphrase into OpenSSL's buffer. Nothing prompts.
@@ -59,15 +61,20 @@ mod tests {
         let p = certs::pki();
         let id = &p.client_chain;
         let key = id.key_encrypted_pem(certs::PASSPHRASE);
-        let client =
-            client_with_identity(&p.ca.cert, id.chain_pem().as_bytes(), key.as_bytes(), certs::PASSPHRASE)
-                .unwrap();
+        let client = client_with_identity(
+            &p.ca.cert,
+            id.chain_pem().as_bytes(),
+            key.as_bytes(),
+            certs::PASSPHRASE,
+        )
+        .unwrap();
         // The server trusts the root only, so the client must send the intermediate.
         let server = ReferenceServer::echo(reference::acceptor_requiring_client(&p.server, &p.ca));
         let tls = reference::connect(&client, server.addr, certs::HOST);
         assert!(tls.is_ok(), "{tls:?}");
 
-        let wrong = client_with_identity(&p.ca.cert, id.chain_pem().as_bytes(), key.as_bytes(), "no");
+        let wrong =
+            client_with_identity(&p.ca.cert, id.chain_pem().as_bytes(), key.as_bytes(), "no");
         assert!(wrong.is_err(), "a wrong passphrase must be an error");
     }
 }

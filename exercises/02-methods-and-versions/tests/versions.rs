@@ -155,7 +155,12 @@ fn check_client(files: &Files, id: &str, case: &Case) {
 fn lab_server(version: Version) -> ReferenceServer {
     let id = certs::pki().server_rsa();
     let acceptor = testkit::lab::one_version_server(version.to_ssl(), &id.cert, &id.key)
-        .unwrap_or_else(|e| panic!("the lab server for {version} failed: {}", explain::stack(&e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "the lab server for {version} failed: {}",
+                explain::stack(&e)
+            )
+        });
     ReferenceServer::echo(acceptor)
 }
 
@@ -582,7 +587,10 @@ fn modern_client_refuses_tls10_and_tls11_servers() {
     let server = SServer::with_identity(&files, "server-rsa", &args);
     let shown_server = format!("`openssl s_server {}` (an RSA certificate)", args.join(" "));
     if let Ok(v) = handshake(connector.clone(), server.addr) {
-        panic!("{}", downgrade_message(&v, &shown_server, &server.transcript()));
+        panic!(
+            "{}",
+            downgrade_message(&v, &shown_server, &server.transcript())
+        );
     }
     assert_a_default_client_would_accept(server.addr, &files, &shown_server);
 
@@ -590,7 +598,10 @@ fn modern_client_refuses_tls10_and_tls11_servers() {
     let server = lab_server(Tls11);
     let shown_server = "the book's lab server for TLS 1.1 (AES128-SHA, security level 0)";
     if let Ok(v) = handshake(connector, server.addr) {
-        panic!("{}", downgrade_message(&v, shown_server, &format!("{:?}", server.log())));
+        panic!(
+            "{}",
+            downgrade_message(&v, shown_server, &format!("{:?}", server.log()))
+        );
     }
     assert_a_default_client_would_accept(server.addr, &files, shown_server);
 }

@@ -19,9 +19,9 @@ use openssl::bn::BigNum;
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
+use openssl::ssl::{Ssl, SslAcceptor};
 use openssl::x509::extension::{ExtendedKeyUsage, KeyUsage, SubjectAlternativeName};
 use openssl::x509::X509NameBuilder;
-use openssl::ssl::{Ssl, SslAcceptor};
 use openssl::x509::X509;
 use testkit::explain;
 use testkit::peers::{self, Finished};
@@ -285,7 +285,8 @@ fn pkcs8_der_key_signs_a_handshake() {
 /// longer is OpenSSL waiting for someone to type a passphrase.
 const PASSPHRASE_LIMIT: Duration = Duration::from_secs(3);
 
-const PROMPT_HANG: &str = "key_from_encrypted_pem (OpenSSL is waiting for a passphrase typed on the \
+const PROMPT_HANG: &str =
+    "key_from_encrypted_pem (OpenSSL is waiting for a passphrase typed on the \
      terminal or on standard input: it was not given the one you hold. Pass it in with \
      private_key_from_pem_passphrase)";
 
