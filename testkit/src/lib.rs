@@ -9,7 +9,9 @@
 //!   result.
 //! - [`within`]: runs learner code with a time limit, so a wrong solution fails, not hangs.
 
+pub mod client_identity;
 pub mod explain;
+pub mod lab;
 pub mod peers;
 pub mod process;
 pub mod reference;

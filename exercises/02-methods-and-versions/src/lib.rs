@@ -5,8 +5,9 @@
 //! versions it accepts. The handshake then picks the highest version in both ranges.
 //!
 //! Given: [`Version`] and [`Range`]. You write: a client context and a server context for a
-//! range, a function that predicts what two ranges agree on, and the client you would
-//! actually ship.
+//! range, a function that predicts what those two contexts agree on, and the client you
+//! would actually ship. The book's worked example is a different server,
+//! `testkit::lab::one_version_server`, that speaks one version, old ones included.
 
 use std::fmt;
 use std::path::Path;
@@ -14,8 +15,9 @@ use std::path::Path;
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslAcceptor, SslConnector, SslFiletype, SslMethod, SslVersion};
 
-/// The TLS versions OpenSSL 3 still knows. SSL 2.0 and SSL 3.0 are not here: OpenSSL 3 is
-/// built without them, and no context can ask for them.
+/// The TLS versions OpenSSL 3 still speaks. SSL 2.0 and SSL 3.0 are not here: OpenSSL has
+/// had no SSL 2.0 code since 1.1.0, and builds without SSL 3.0 by default (Debian's 3.0.19
+/// has no `SSLv3_method` at all).
 ///
 /// The order is the protocol's order, so `Version::Tls12 < Version::Tls13`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,20 +104,27 @@ impl fmt::Display for Range {
     }
 }
 
-/// A client context that speaks exactly the versions of `range`, trusts the CA in
-/// `ca_file`, and (as every `SslConnector` does) checks the server's certificate and name.
+/// A client context that speaks exactly the versions of `range`, both ends included,
+/// trusts the CA in `ca_file`, and (as every `SslConnector` does) checks the server's
+/// certificate and name.
+///
+/// Exactly means exactly: OpenSSL 3.0's default security level does not remove TLS 1.0
+/// (a server offering RSA key transport gets it), so only the range decides.
 pub fn client_context(range: Range, ca_file: &Path) -> Result<SslConnector, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch02: build a client context for `range` that trusts `ca_file`: \
-         SslConnector::builder(SslMethod::tls_client()), set_ca_file, then \
-         set_min_proto_version(Some(range.min.to_ssl())) and set_max_proto_version(...), build()"
+        "ch02: return a client context that speaks exactly the versions of `range` and trusts \
+         `ca_file`. The flexible client method can speak every version, so both ends of the \
+         range must be set on the builder: OpenSSL's security level will not remove TLS 1.0 for \
+         you (see the book, and `cargo run -p workbook -- hint 2`)"
     )
     // END EXERCISE
 }
 
-/// A server context that speaks exactly the versions of `range` (as far as the security
-/// level lets it), presenting the certificate chain in `cert_chain` with the key in `key`.
+/// A server context built on Mozilla's "intermediate" profile, presenting the certificate
+/// chain in `cert_chain` (leaf first, then the intermediates a client needs to reach the
+/// root) with the key in `key`, and speaking the versions of `range` that the profile
+/// allows: it never speaks TLS 1.0 or 1.1, whatever `range` says.
 pub fn server_context(
     range: Range,
     cert_chain: &Path,
@@ -123,36 +132,35 @@ pub fn server_context(
 ) -> Result<SslAcceptor, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch02: build a server context for `range` from `cert_chain` and `key`: \
-         SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()), \
-         set_certificate_chain_file, set_private_key_file(_, SslFiletype::PEM), check_private_key, \
-         then set_min_proto_version / set_max_proto_version from `range`, build()"
+        "ch02: return a server context on Mozilla's intermediate profile that presents the \
+         whole chain in `cert_chain` (a client trusts only the root) with its key, checks that \
+         they belong together, and keeps to `range`"
     )
     // END EXERCISE
 }
 
-/// The version a client with range `client` and a server with range `server` agree on,
-/// or `None` if their handshake fails.
-///
-/// Both sides are assumed to run OpenSSL 3 at its default security level, as the contexts
-/// of this chapter do.
+/// The version that a client from [`client_context`]`(client, ..)` and a server from
+/// [`server_context`]`(server, ..)` agree on, or `None` if their handshake fails.
 pub fn predict(client: Range, server: Range) -> Option<Version> {
     // BEGIN EXERCISE
     todo!(
-        "ch02: predict the version two ranges agree on: the highest version inside both \
-         ranges, or None. Mind the security level: what does OpenSSL 3 do with TLS 1.0 and 1.1?"
+        "ch02: predict the version your client_context(client) and server_context(server) \
+         agree on: the server picks the highest version both accept, or None. What does the \
+         server's Mozilla profile allow below TLS 1.2?"
     )
     // END EXERCISE
 }
 
 /// The client you would ship: TLS 1.2 at least, no upper limit (a newer version is used as
-/// soon as OpenSSL knows it), certificates verified against the CA in `ca_file`.
+/// soon as OpenSSL knows it), certificates verified against the CA in `ca_file`. It refuses
+/// a server that offers only TLS 1.0 or 1.1, even one that OpenSSL's default security level
+/// would let through.
 pub fn modern_client(ca_file: &Path) -> Result<SslConnector, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch02: build the client you would ship: SslConnector::builder(SslMethod::tls_client()), \
-         set_ca_file, and a minimum of SslVersion::TLS1_2 (set_min_proto_version); leave the \
-         maximum open"
+        "ch02: return the client you would ship: trusts `ca_file`, speaks TLS 1.2 and newer \
+         (no upper limit, so TLS 1.3 and whatever comes next), and refuses a server that offers \
+         only TLS 1.0 or 1.1, which OpenSSL's default security level does not always refuse"
     )
     // END EXERCISE
 }

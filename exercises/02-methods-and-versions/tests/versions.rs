@@ -1,8 +1,11 @@
 //! Chapter 02: version ranges, graded against `openssl s_server` and `openssl s_client`
 //! forced to particular versions.
 //!
-//! Every real handshake is compared with two things: what the rules say it must give (the
-//! `expect` column of each table), and what the learner's `predict()` says.
+//! Every real handshake is compared with what the rules say it must give (the `expect`
+//! column of each table); where the learner's server meets a client, also with what the
+//! learner's `predict()` says. The old servers a client must refuse offer TLS 1.0 or 1.1 with
+//! RSA key transport (`AES128-SHA`) at security level 0 and an RSA certificate: OpenSSL 3.0's
+//! default client completes that handshake, so only a minimum version refuses it.
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -13,19 +16,21 @@ use certs::Files;
 use ch02_methods_and_versions::{
     client_context, modern_client, predict, server_context, Range, Version,
 };
-use openssl::ssl::{SslAcceptor, SslConnector};
+use openssl::ssl::{SslAcceptor, SslConnector, SslMethod};
 use testkit::peers::{self, SServer};
+use testkit::reference::ReferenceServer;
 use testkit::{explain, IO_TIMEOUT};
 
 use Version::{Tls10, Tls11, Tls12, Tls13};
 
 /// What `openssl s_server` and `s_client` accept when no version option is given: every
-/// version OpenSSL 3 still has (their security level then rules out 1.0 and 1.1).
+/// version OpenSSL 3 still has.
 const OPENSSL_DEFAULT: Range = Range::new(Tls10, Tls13);
 
-/// The options that lower an openssl peer's security level to 0, the only level at which
-/// OpenSSL 3 will still speak TLS 1.0 or 1.1.
-const LEVEL_0: [&str; 2] = ["-cipher", "DEFAULT@SECLEVEL=0"];
+/// The options that make an openssl peer offer RSA key transport at security level 0: with
+/// an RSA certificate, the handshake has no signature for a client's security level to
+/// refuse, so TLS 1.0 and 1.1 complete against a client that allows them.
+const OLD_SUITE: [&str; 2] = ["-cipher", "AES128-SHA:@SECLEVEL=0"];
 
 /// The peer's options as a command line would show them.
 fn options(args: &[&str]) -> String {
@@ -74,13 +79,19 @@ fn why_wrong(
             range.min
         ),
         (None, Some(v)) => format!(
-            "Your {side} spoke {v}, but OpenSSL 3 at its normal security level never agrees on TLS 1.0 \
-             or 1.1. Something lowered the security level or the version floor: leave both alone."
+            "Your {side} spoke {v}, which it must refuse here. Mozilla's intermediate profile \
+             forbids TLS 1.0 and 1.1 with the options NO_TLSV1 | NO_TLSV1_1 and offers only TLS 1.2 \
+             suites: start from the profile and do not clear its options or replace its cipher list."
         ),
         (Some(v), None) => format!(
             "Both ranges contain {v}, yet the handshake failed. Check that the {side}'s context \
              uses the flexible method (SslMethod::tls_client() / tls_server()) and sets exactly the \
              range it was given, no narrower."
+        ),
+        (Some(e), Some(v)) if v < e => format!(
+            "Your {side} spoke {v}, though both ranges allow {e}. The server picks the highest \
+             version in both ranges, so the {side}'s range must reach up to its own maximum: \
+             does set_max_proto_version get the range's max?"
         ),
         _ => format!("The {side} did not negotiate what both ranges allow."),
     }
@@ -115,17 +126,16 @@ fn handshake(connector: SslConnector, addr: std::net::SocketAddr) -> Result<Stri
 }
 
 /// The learner's client context for `case.ours` against `openssl s_server` started with
-/// `case.peer_args`.
-fn check_client(files: &Files, case: &Case) {
+/// identity `id` and `case.peer_args`.
+fn check_client(files: &Files, id: &str, case: &Case) {
     let ca = files.path("ca.crt");
     let range = case.ours;
     let connector = testkit::call("client_context", move || client_context(range, &ca))
         .unwrap_or_else(|e| panic!("client_context({range}) failed: {}", explain::stack(&e)));
-    let predicted = learner_predicts(case.ours, case.peer);
 
     let mut args: Vec<&str> = vec!["-www"];
     args.extend_from_slice(case.peer_args);
-    let server = SServer::with_identity(files, "server", &args);
+    let server = SServer::with_identity(files, id, &args);
     let outcome = handshake(connector, server.addr);
     let outcome_version = outcome.as_ref().ok().cloned();
 
@@ -143,23 +153,45 @@ fn check_client(files: &Files, case: &Case) {
             server.transcript()
         );
     }
-    assert_eq!(
-        predicted,
-        case.expect,
-        "the handshake of a client ({}) with a server ({}) gave {}, but predict() said {}. \
-         The server picks the highest version inside both ranges, and OpenSSL 3 at its normal \
-         security level refuses TLS 1.0 and 1.1.",
-        case.ours,
-        case.peer,
-        shown_outcome(&outcome),
-        shown(predicted)
-    );
 }
 
-/// The learner's server context for `case.ours` against `openssl s_client` started with
-/// `case.peer_args`.
-fn check_server(files: &Files, case: &Case) {
-    let (chain, key) = (files.path("server.chain.crt"), files.path("server.key"));
+/// Serves the lab server of the book (`testkit::lab::one_version_server`) for `version`
+/// with the RSA identity.
+fn lab_server(version: Version) -> ReferenceServer {
+    let id = certs::pki().server_rsa();
+    let acceptor = testkit::lab::one_version_server(version.to_ssl(), &id.cert, &id.key)
+        .unwrap_or_else(|e| {
+            panic!(
+                "the lab server for {version} failed: {}",
+                explain::stack(&e)
+            )
+        });
+    ReferenceServer::echo(acceptor)
+}
+
+/// The test's premise: a client built the default way, with no minimum, completes a
+/// handshake with this old server. If OpenSSL refused it by itself, a client that sets no
+/// minimum would pass for the wrong reason, and the book's claim would be false here.
+fn assert_a_default_client_would_accept(addr: std::net::SocketAddr, files: &Files, what: &str) {
+    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    b.set_ca_file(files.path("ca.crt")).unwrap();
+    if let Err(e) = handshake(b.build(), addr) {
+        panic!(
+            "the test's premise failed: a default SslConnector (no minimum version) could not \
+             reach {what}: {e}. The book says OpenSSL 3.0's default security level lets such a \
+             server through; on this OpenSSL ({}) it does not, so please report it.",
+            openssl::version::version()
+        );
+    }
+}
+
+/// The learner's server context for `case.ours`, with identity `id` (its chain file and
+/// key), against `openssl s_client` started with `case.peer_args`.
+fn check_server(files: &Files, id: &str, case: &Case) {
+    let (chain, key) = (
+        files.path(&format!("{id}.chain.crt")),
+        files.path(&format!("{id}.key")),
+    );
     let range = case.ours;
     let acceptor: SslAcceptor = testkit::call("server_context", move || {
         server_context(range, &chain, &key)
@@ -189,6 +221,7 @@ fn check_server(files: &Files, case: &Case) {
         let _ = tx.send(result);
     });
 
+    // The client trusts the root CA only (and checks the name "localhost").
     let mut args = peers::verifying_client_args(files);
     args.extend(case.peer_args.iter().map(|a| a.to_string()));
     let client = peers::run_s_client(addr, &args, b"", Duration::from_secs(10));
@@ -201,6 +234,20 @@ fn check_server(files: &Files, case: &Case) {
             )
         });
     let outcome_version = outcome.as_ref().ok().cloned();
+
+    if client
+        .transcript
+        .contains("unable to get local issuer certificate")
+    {
+        panic!(
+            "openssl s_client, trusting only the root CA, could not verify your server: it \
+             received the leaf certificate without the intermediate CA that signed it. \
+             `{id}.chain.crt` holds both; a loader that reads only the first certificate of \
+             the file (set_certificate_file) leaves every client unable to reach the root it \
+             trusts. Read the whole chain.\n{}",
+            client.transcript
+        );
+    }
 
     // s_client says the same on its "Protocol  : TLSv1.2" line.
     let client_saw = client
@@ -241,9 +288,9 @@ fn check_server(files: &Files, case: &Case) {
     assert_eq!(
         predicted,
         case.expect,
-        "the handshake of a client ({}) with a server ({}) gave {}, but predict() said {}. \
-         The server picks the highest version inside both ranges, and OpenSSL 3 at its normal \
-         security level refuses TLS 1.0 and 1.1.",
+        "the handshake of a client ({}) with your server ({}) gave {}, but predict() said {}. \
+         The server picks the highest version inside both ranges, and a server on Mozilla's \
+         intermediate profile never speaks TLS 1.0 or 1.1.",
         case.peer,
         case.ours,
         shown_outcome(&outcome),
@@ -252,7 +299,7 @@ fn check_server(files: &Files, case: &Case) {
 }
 
 #[test]
-fn predict_picks_the_highest_common_version_above_the_floor() {
+fn predict_picks_the_highest_common_version_from_tls12_up() {
     let table = [
         // (client, server, expect)
         (
@@ -290,9 +337,9 @@ fn predict_picks_the_highest_common_version_above_the_floor() {
             shown(got),
             match expect {
                 None if got.is_some_and(|v| v < Tls12) =>
-                    "The ranges do share that version, but OpenSSL 3 at its default security \
-                     level refuses TLS 1.0 and 1.1 outright: they need MD5 and SHA-1, which \
-                     levels 1 and up forbid. A prediction must say what really happens.",
+                    "The ranges do share that version, but the server is built on Mozilla's \
+                     intermediate profile, whose options NO_TLSV1 | NO_TLSV1_1 stay in force \
+                     whatever minimum its range sets. A prediction must say what really happens.",
                 None => "The ranges have no version in common, so the handshake fails.",
                 Some(_) => "The server picks the highest version that both ranges contain.",
             }
@@ -323,7 +370,7 @@ fn client_negotiates_the_highest_common_version() {
             expect: Some(Tls12),
         },
     ] {
-        check_client(&files, &case);
+        check_client(&files, "server", &case);
     }
 }
 
@@ -332,6 +379,7 @@ fn client_stays_at_or_below_its_maximum() {
     let files = Files::new().unwrap();
     check_client(
         &files,
+        "server",
         &Case {
             ours: Range::only(Tls12),
             peer_args: &[],
@@ -346,6 +394,7 @@ fn client_stays_at_or_above_its_minimum() {
     let files = Files::new().unwrap();
     check_client(
         &files,
+        "server",
         &Case {
             ours: Range::only(Tls13),
             peer_args: &["-no_tls1_3"],
@@ -356,19 +405,77 @@ fn client_stays_at_or_above_its_minimum() {
 }
 
 #[test]
-fn client_below_the_security_floor_gets_nothing() {
-    // The server even lowers its own security level to 0: it would speak TLS 1.0 and 1.1.
-    // The learner's client, at OpenSSL's normal level, still cannot.
+fn client_refuses_tls10_below_its_minimum() {
+    // A server that offers TLS 1.0 with RSA key transport at security level 0: OpenSSL
+    // 3.0's default client would complete it, so only the minimum of the range refuses.
     let files = Files::new().unwrap();
     check_client(
         &files,
+        "server-rsa",
         &Case {
-            ours: Range::new(Tls10, Tls11),
-            peer_args: &LEVEL_0,
-            peer: OPENSSL_DEFAULT,
+            ours: Range::new(Tls12, Tls13),
+            peer_args: &["-tls1", OLD_SUITE[0], OLD_SUITE[1]],
+            peer: Range::only(Tls10),
             expect: None,
         },
     );
+}
+
+#[test]
+fn client_speaks_tls10_when_its_range_says_so() {
+    // The security level does not remove TLS 1.0 here: a range that includes it gets it.
+    let files = Files::new().unwrap();
+    let ca = files.path("ca.crt");
+    let range = Range::new(Tls10, Tls12);
+    let connector = testkit::call("client_context", move || client_context(range, &ca))
+        .unwrap_or_else(|e| panic!("client_context({range}) failed: {}", explain::stack(&e)));
+    let server = lab_server(Tls10);
+    let outcome = handshake(connector, server.addr);
+    if outcome.is_err() {
+        // Is it the learner's range, or does this OpenSSL refuse TLS 1.0 by itself?
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.set_ca_file(files.path("ca.crt")).unwrap();
+        b.set_min_proto_version(Some(Tls10.to_ssl())).unwrap();
+        b.set_max_proto_version(Some(Tls12.to_ssl())).unwrap();
+        if let Err(e) = handshake(b.build(), server.addr) {
+            panic!(
+                "the test's premise failed: a client built the book's way for TLS 1.0 to 1.2 could \
+                 not reach the lab server for TLS 1.0 either: {e}. The book says OpenSSL 3.0's \
+                 default security level lets such a server through; on this OpenSSL ({}) it does \
+                 not, so please report it.",
+                openssl::version::version()
+            );
+        }
+    }
+    assert!(
+        outcome.as_deref() == Ok("TLSv1"),
+        "your client ({range}) against the book's lab server, which speaks only TLS 1.0 (RSA key \
+         transport, security level 0), should speak TLSv1: the range allows it, and OpenSSL \
+         3.0's default security level does not refuse it. client_context must set exactly the \
+         range it is given: a hidden floor of its own makes the range a lie. (The modern client \
+         is where TLS 1.0 is refused.) The handshake gave: {}. The lab server said: {:?}",
+        shown_outcome(&outcome),
+        server.log()
+    );
+}
+
+#[test]
+fn client_context_verifies_the_server() {
+    let files = Files::new().unwrap();
+    let ca = files.path("ca.crt");
+    let range = Range::new(Tls12, Tls13);
+    let connector = testkit::call("client_context", move || client_context(range, &ca))
+        .unwrap_or_else(|e| panic!("client_context({range}) failed: {}", explain::stack(&e)));
+    let server = SServer::with_identity(&files, "untrusted", &["-www"]);
+    if let Ok(v) = handshake(connector, server.addr) {
+        panic!(
+            "your client_context finished a {v} handshake with a server whose certificate was \
+             signed by a CA you never trusted. A version range protects nothing if anyone can \
+             pose as the server: keep verification on (SslConnector has it on) and trust the \
+             CA file.\n{}",
+            server.transcript()
+        );
+    }
 }
 
 #[test]
@@ -388,7 +495,7 @@ fn server_negotiates_the_highest_common_version() {
             expect: Some(Tls12),
         },
     ] {
-        check_server(&files, &case);
+        check_server(&files, "server-chain", &case);
     }
 }
 
@@ -409,21 +516,46 @@ fn server_keeps_to_its_range() {
             expect: None,
         },
     ] {
-        check_server(&files, &case);
+        check_server(&files, "server-chain", &case);
     }
 }
 
 #[test]
 fn server_refuses_a_tls10_client_even_when_its_range_allows_it() {
+    // The server has an RSA identity, and the client offers RSA key transport at level 0:
+    // only the profile's options and cipher list stand between them and TLS 1.0.
     let files = Files::new().unwrap();
     check_server(
         &files,
+        "server-rsa",
         &Case {
             ours: Range::new(Tls10, Tls13),
-            peer_args: &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+            peer_args: &["-tls1", OLD_SUITE[0], OLD_SUITE[1]],
             peer: Range::only(Tls10),
             expect: None,
         },
+    );
+}
+
+#[test]
+fn server_context_refuses_a_key_that_is_not_the_certificates() {
+    // An RSA key for an EC certificate: OpenSSL files it in its RSA slot without a word.
+    let files = Files::new().unwrap();
+    let (chain, key) = (
+        files.path("server-chain.chain.crt"),
+        files.path("server-rsa.key"),
+    );
+    let range = Range::new(Tls12, Tls13);
+    let r = testkit::call("server_context", move || {
+        server_context(range, &chain, &key).map(|_| ())
+    });
+    assert!(
+        r.is_err(),
+        "server_context built a server from server-chain.chain.crt (an EC certificate) and \
+         server-rsa.key (an RSA key that is not the certificate's). OpenSSL keeps one slot per \
+         key type, so set_private_key_file stores the RSA key quietly; only check_private_key \
+         asks whether the certificate has its key. Without it the server starts and every client \
+         fails in the middle of the handshake."
     );
 }
 
@@ -455,26 +587,44 @@ fn modern_client_speaks_tls13_and_tls12() {
     }
 }
 
+fn downgrade_message(v: &str, server: &str, transcript: &str) -> String {
+    format!(
+        "your modern client finished a {v} handshake with {server}, which offers nothing newer. \
+         That is a downgrade: TLS 1.0 and 1.1 have no modern (AEAD) cipher suites, sign with \
+         MD5 and SHA-1, and TLS 1.0's CBC mode is what the BEAST attack broke. OpenSSL's default \
+         security level did not stop it (RSA key transport has no signature to refuse): only a \
+         minimum of TLS 1.2, set by you, does. \"Compatibility\" with such a server is exactly \
+         what an attacker asks for.\n{transcript}"
+    )
+}
+
 #[test]
 fn modern_client_refuses_tls10_and_tls11_servers() {
     let files = Files::new().unwrap();
     let connector = learner_modern_client(&files);
-    for version_arg in ["-tls1", "-tls1_1"] {
-        let mut args = vec!["-www", version_arg];
-        args.extend_from_slice(&LEVEL_0);
-        let server = SServer::with_identity(&files, "server", &args);
-        if let Ok(v) = handshake(connector.clone(), server.addr) {
-            panic!(
-                "your modern client finished a {v} handshake with a server that offers nothing \
-                 newer (`openssl s_server {}`). That is a downgrade: TLS 1.0 and 1.1 have no modern \
-                 (AEAD) cipher suites, sign the handshake with MD5 and SHA-1, and TLS 1.0's CBC \
-                 mode is what the BEAST attack broke. Keep the minimum at TLS 1.2 and leave the security level alone; \
-                 \"compatibility\" with such a server is exactly what an attacker asks for.\n{}",
-                args.join(" "),
-                server.transcript()
-            );
-        }
+
+    // TLS 1.0: the real openssl s_server.
+    let args = ["-www", "-tls1", OLD_SUITE[0], OLD_SUITE[1]];
+    let server = SServer::with_identity(&files, "server-rsa", &args);
+    let shown_server = format!("`openssl s_server {}` (an RSA certificate)", args.join(" "));
+    if let Ok(v) = handshake(connector.clone(), server.addr) {
+        panic!(
+            "{}",
+            downgrade_message(&v, &shown_server, &server.transcript())
+        );
     }
+    assert_a_default_client_would_accept(server.addr, &files, &shown_server);
+
+    // TLS 1.1: the book's lab server.
+    let server = lab_server(Tls11);
+    let shown_server = "the book's lab server for TLS 1.1 (AES128-SHA, security level 0)";
+    if let Ok(v) = handshake(connector, server.addr) {
+        panic!(
+            "{}",
+            downgrade_message(&v, shown_server, &format!("{:?}", server.log()))
+        );
+    }
+    assert_a_default_client_would_accept(server.addr, &files, shown_server);
 }
 
 #[test]
@@ -486,7 +636,7 @@ fn modern_client_verifies_the_server() {
         panic!(
             "your modern client finished a {v} handshake with a server whose certificate was \
              signed by a CA you never trusted. A modern version protects nothing if anyone can \
-             pose as the server: keep verification on and trust only the CA file.\n{}",
+             pose as the server: keep verification on and trust the CA file.\n{}",
             server.transcript()
         );
     }

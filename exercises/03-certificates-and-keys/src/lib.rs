@@ -36,9 +36,11 @@ pub fn server_from_pem_files(chain: &Path, key: &Path) -> Result<SslAcceptor, Er
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: load the certificate chain from `chain` (leaf first, then intermediates) and the \
-         PEM key from `key`, then ask whether they belong together: \
-         set_certificate_chain_file, set_private_key_file(.., SslFiletype::PEM), check_private_key"
+        "ch03: give the server its identity from two PEM files: the whole chain in `chain` \
+         (leaf first, then intermediates; a client trusts only the root, so the intermediates \
+         must be sent) and the key in `key`, then ask OpenSSL whether the key belongs to the \
+         certificate, because a key of another type loads without a word \
+         (set_certificate_chain_file, set_private_key_file, check_private_key)"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -53,9 +55,8 @@ pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, Err
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: load one DER certificate from `cert` and the DER key from `key`, then check they \
-         belong together: set_certificate_file(.., SslFiletype::ASN1), \
-         set_private_key_file(.., SslFiletype::ASN1), check_private_key"
+        "ch03: give the server its identity from two DER files, one certificate and one key \
+         (SslFiletype::ASN1 is DER), and refuse a key that does not belong to the certificate"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -66,12 +67,14 @@ pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, Err
 ///
 /// C: `PEM_read_bio_PrivateKey(bio, NULL, NULL, passphrase)`. Never let OpenSSL open an
 /// encrypted key without a passphrase (`SSL_CTX_use_PrivateKey_file`,
-/// `PKey::private_key_from_pem`): it then asks for one on the terminal and waits.
+/// `PKey::private_key_from_pem`): it then asks for one, on the terminal or else on standard
+/// input, and waits for an answer.
 pub fn key_from_encrypted_pem(pem: &[u8], passphrase: &str) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: decrypt the PEM key with `passphrase`, never prompting on the terminal: \
-         PKey::private_key_from_pem_passphrase"
+        "ch03: decrypt the PEM key with the `passphrase` you were given. OpenSSL must never \
+         have to ask for one: without a passphrase it prompts on the terminal or reads standard \
+         input, and a server (or a test) waits there (PKey::private_key_from_pem_passphrase)"
     )
     // END EXERCISE
 }
@@ -82,7 +85,10 @@ pub fn key_from_encrypted_pem(pem: &[u8], passphrase: &str) -> Result<PKey<Priva
 /// bytes straight into a context.
 pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
-    todo!("ch03: read an unencrypted PKCS#8 DER key: PKey::private_key_from_pkcs8")
+    todo!(
+        "ch03: read an unencrypted PKCS#8 key in DER form, and refuse anything else, PEM text \
+         included (PKey::private_key_from_pkcs8)"
+    )
     // END EXERCISE
 }
 
@@ -95,8 +101,9 @@ pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
 pub fn key_from_legacy_rsa_pem(pem: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: read a \"BEGIN RSA PRIVATE KEY\" key with the RSA-only loader and wrap it for TLS: \
-         Rsa::private_key_from_pem, then PKey::from_rsa"
+        "ch03: read a \"BEGIN RSA PRIVATE KEY\" key with the RSA-only reader, so that a key of \
+         another type is an error, then wrap it in the PKey every TLS call takes \
+         (Rsa::private_key_from_pem, PKey::from_rsa)"
     )
     // END EXERCISE
 }
@@ -114,8 +121,9 @@ pub fn server_from_memory(
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: put `cert`, each certificate of `chain` and `key` into the builder, then check the \
-         key: set_certificate, add_extra_chain_cert, set_private_key, check_private_key"
+        "ch03: give the server the identity held in memory: `cert`, each intermediate of \
+         `chain` so that clients can reach the root, and `key`; then refuse a key that does not \
+         belong to `cert` (set_certificate, add_extra_chain_cert, set_private_key, check_private_key)"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -126,7 +134,11 @@ pub fn server_from_memory(
 /// this connection only; the context and every other connection keep theirs. A key that
 /// does not belong to `cert` is an error.
 ///
-/// C: `SSL_use_certificate`, `SSL_add0_chain_cert`, `SSL_use_PrivateKey`,
+/// `cert` may hold a key of another type than the context's (an RSA identity on an EC
+/// context): OpenSSL then keeps both, one per key-type slot, and the client's signature
+/// algorithms choose. Either way the client must receive `cert` with its intermediates.
+///
+/// C: `SSL_use_certificate`, `SSL_use_PrivateKey`, `SSL_add0_chain_cert`,
 /// `SSL_check_private_key`. The crate has no binding for the last one, so compare the public
 /// halves yourself.
 pub fn use_for_this_connection(
@@ -137,9 +149,11 @@ pub fn use_for_this_connection(
 ) -> Result<(), Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: give this connection its own identity: ssl.set_certificate, ssl.add_chain_cert \
-         for each intermediate, ssl.set_private_key, then return an error unless \
-         cert.public_key()?.public_eq(key)"
+        "ch03: give this connection alone the identity `cert` + `chain` + `key` (SslRef's \
+         set_certificate, set_private_key, add_chain_cert). A chain goes to the key-type slot \
+         of the certificate set last, so the certificate comes before its chain. Return an \
+         error unless the key belongs to `cert`: the crate has no SSL_check_private_key, so \
+         compare public keys (public_eq)"
     );
     // END EXERCISE
     Ok(())

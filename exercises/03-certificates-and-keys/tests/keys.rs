@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -14,9 +14,14 @@ use ch03_certificates_and_keys::{
     key_from_encrypted_pem, key_from_legacy_rsa_pem, key_from_pkcs8_der, server_builder,
     server_from_der_files, server_from_memory, server_from_pem_files, use_for_this_connection,
 };
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
 use openssl::error::ErrorStack;
+use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{Ssl, SslAcceptor};
+use openssl::x509::extension::{ExtendedKeyUsage, KeyUsage, SubjectAlternativeName};
+use openssl::x509::X509NameBuilder;
 use openssl::x509::X509;
 use testkit::explain;
 use testkit::peers::{self, Finished};
@@ -146,10 +151,16 @@ fn serve_with_key(key: &PKey<Private>, id: &Identity, what: &str, files: &Files)
 
 fn built(result: Result<SslAcceptor, ErrorStack>, what: &str) -> SslAcceptor {
     result.unwrap_or_else(|e| {
-        panic!(
-            "{what} failed on a certificate and the key that belongs to it: {}",
-            explain::stack(&e)
-        )
+        let raw = explain::stack(&e);
+        let why = if raw.contains("no start line") {
+            "OpenSSL looked for PEM text (a \"-----BEGIN\" line) and found none. Is the file \
+             DER, and did you say so (SslFiletype::ASN1)? Or is it PEM read as DER?"
+        } else if raw.contains("wrong tag") || raw.contains("nested asn1 error") {
+            "OpenSSL could not read the bytes as DER. Is the file PEM text read as DER?"
+        } else {
+            "A server that cannot load its own identity cannot start."
+        };
+        panic!("{what} failed on a certificate and the key that belongs to it. {why} (OpenSSL said: {raw})")
     })
 }
 
@@ -276,19 +287,47 @@ fn pkcs8_der_key_signs_a_handshake() {
     );
 }
 
+/// How long an encrypted key may take to open: decrypting costs milliseconds, so anything
+/// longer is OpenSSL waiting for someone to type a passphrase.
+const PASSPHRASE_LIMIT: Duration = Duration::from_secs(3);
+
+const PROMPT_HANG: &str =
+    "key_from_encrypted_pem (OpenSSL is waiting for a passphrase typed on the \
+     terminal or on standard input: it was not given the one you hold. Pass it in with \
+     private_key_from_pem_passphrase)";
+
+/// A failure to open an encrypted key, in a sentence: OpenSSL's "bad password read" means
+/// it had no passphrase and tried to ask for one.
+fn why_the_key_did_not_open(e: &ErrorStack) -> String {
+    let raw = explain::stack(e);
+    if raw.contains("bad password read") || raw.contains("processing error") {
+        format!(
+            "OpenSSL was given no passphrase, so it tried to ask for one: on the terminal, or \
+             else on standard input, which had nothing to read. A server started from a terminal \
+             would sit at the prompt \"Enter PEM pass phrase:\" instead of starting. Hand the \
+             passphrase you hold to private_key_from_pem_passphrase. (OpenSSL said: {raw})"
+        )
+    } else if raw.contains("bad decrypt") {
+        format!(
+            "the key did not decrypt with the right passphrase (\"bad decrypt\"): is the \
+             passphrase passed as given, with nothing added or cut? (OpenSSL said: {raw})"
+        )
+    } else {
+        format!("OpenSSL said: {raw}")
+    }
+}
+
 #[test]
 fn encrypted_pem_key_opens_with_its_passphrase() {
     let files = Files::new().unwrap();
     let pem = read(&files, "server.enc.key");
-    let key = testkit::call(
-        "key_from_encrypted_pem (a hang here means OpenSSL is asking for the passphrase on the \
-         terminal: pass it in instead)",
-        move || key_from_encrypted_pem(&pem, certs::PASSPHRASE),
-    )
+    let key = testkit::within(PASSPHRASE_LIMIT, PROMPT_HANG, move || {
+        key_from_encrypted_pem(&pem, certs::PASSPHRASE)
+    })
     .unwrap_or_else(|e| {
         panic!(
             "key_from_encrypted_pem(server.enc.key, the right passphrase) failed: {}",
-            explain::stack(&e)
+            why_the_key_did_not_open(&e)
         )
     });
     serve_with_key(
@@ -304,17 +343,27 @@ fn a_wrong_passphrase_is_an_error() {
     let files = Files::new().unwrap();
     for wrong in ["not the passphrase", ""] {
         let pem = read(&files, "server.enc.key");
-        let r = testkit::call(
-            "key_from_encrypted_pem with a wrong passphrase (a hang here means OpenSSL is asking \
-             on the terminal)",
-            move || key_from_encrypted_pem(&pem, wrong),
-        );
-        assert!(
-            r.is_err(),
-            "key_from_encrypted_pem returned a key for the passphrase {wrong:?}, which is not the \
-             one the key was encrypted with. A wrong passphrase must be an error (OpenSSL says \
-             \"bad decrypt\"); the key must come from the passphrase it was given, nowhere else."
-        );
+        let r = testkit::within(PASSPHRASE_LIMIT, PROMPT_HANG, move || {
+            key_from_encrypted_pem(&pem, wrong)
+        });
+        match r {
+            Ok(_) => panic!(
+                "key_from_encrypted_pem returned a key for the passphrase {wrong:?}, which is not \
+                 the one the key was encrypted with. A wrong passphrase must be an error (OpenSSL \
+                 says \"bad decrypt\"); the key must come from the passphrase it was given, \
+                 nowhere else."
+            ),
+            Err(e) => {
+                let raw = explain::stack(&e);
+                assert!(
+                    !raw.contains("bad password read"),
+                    "key_from_encrypted_pem, given the wrong passphrase {wrong:?}, went on to ask \
+                     for another one on the terminal or standard input (OpenSSL: \"bad password \
+                     read\"). A server must fail at once on a wrong passphrase, not wait at a \
+                     prompt: try only the passphrase you were given. (OpenSSL said: {raw})"
+                );
+            }
+        }
     }
 }
 
@@ -607,4 +656,93 @@ fn a_mismatched_key_for_one_connection_is_refused() {
              certificate's public key with the key (public_eq) and return an error."
         );
     }
+}
+
+/// An RSA leaf for localhost signed by the intermediate CA (the workbook's RSA key, a
+/// certificate of its own), with that intermediate: an identity of another key type than
+/// the EC context's, that needs its chain.
+fn rsa_under_the_intermediate() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| {
+        let p = pki();
+        let issuer = &p.intermediate;
+        let key = p.server_rsa().key.clone();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("O", "TLS Workbook").unwrap();
+        name.append_entry_by_text("CN", "localhost (RSA, via the intermediate)")
+            .unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        let serial = BigNum::from_u32(0x5eed_0003).unwrap();
+        b.set_serial_number(&serial.to_asn1_integer().unwrap())
+            .unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(issuer.cert.subject_name()).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
+            .unwrap();
+        b.append_extension(KeyUsage::new().digital_signature().build().unwrap())
+            .unwrap();
+        b.append_extension(ExtendedKeyUsage::new().server_auth().build().unwrap())
+            .unwrap();
+        let san = SubjectAlternativeName::new()
+            .dns(certs::HOST)
+            .ip("127.0.0.1")
+            .build(&b.x509v3_context(Some(&issuer.cert), None))
+            .unwrap();
+        b.append_extension(san).unwrap();
+        b.sign(&issuer.key, MessageDigest::sha256()).unwrap();
+        Identity {
+            name: "server-rsa-chain",
+            cert: b.build(),
+            key,
+            intermediates: vec![issuer.cert.clone()],
+        }
+    })
+}
+
+#[test]
+fn an_rsa_identity_with_an_intermediate_for_one_connection_sends_its_chain() {
+    // An EC context; one connection gets an RSA leaf signed by the intermediate. The
+    // connection then holds two identities, one per key-type slot, and the intermediate
+    // must sit in the RSA one: the slot of the certificate it belongs to.
+    let p = pki();
+    let id = rsa_under_the_intermediate();
+    let ctx = reference::acceptor(&p.server);
+    let special = overridden(&ctx, id);
+    let (addr, rx) = serve_each(vec![special]);
+    let files = Files::new().unwrap();
+    let run = s_client(
+        &files,
+        addr,
+        &[
+            "-sigalgs",
+            "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512",
+        ],
+    );
+    if run
+        .transcript
+        .contains("unable to get local issuer certificate")
+    {
+        panic!(
+            "the connection sent its RSA certificate without the intermediate CA that signed \
+             it, so a client that trusts only the root cannot verify it. OpenSSL keeps one \
+             certificate slot per key type, and SSL_add0_chain_cert (add_chain_cert) adds to \
+             the slot in use at that moment: the EC one of the context until set_certificate \
+             or set_private_key switches to the RSA one. Set the certificate first, then its \
+             chain.\n{}",
+            run.transcript
+        );
+    }
+    assert_peer_saw(
+        &run,
+        id,
+        "a context holding the EC `server` whose connection was given an RSA leaf signed by \
+         the intermediate, with that intermediate, by use_for_this_connection; asked for by a \
+         client that accepts only RSA signatures",
+        &server_said(&rx),
+    );
 }

@@ -5,8 +5,9 @@
 //! versions it accepts. The handshake then picks the highest version in both ranges.
 //!
 //! Given: [`Version`] and [`Range`]. You write: a client context and a server context for a
-//! range, a function that predicts what two ranges agree on, and the client you would
-//! actually ship.
+//! range, a function that predicts what those two contexts agree on, and the client you
+//! would actually ship. The book's worked example is a different server,
+//! `testkit::lab::one_version_server`, that speaks one version, old ones included.
 
 use std::fmt;
 use std::path::Path;
@@ -14,8 +15,9 @@ use std::path::Path;
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslAcceptor, SslConnector, SslFiletype, SslMethod, SslVersion};
 
-/// The TLS versions OpenSSL 3 still knows. SSL 2.0 and SSL 3.0 are not here: OpenSSL 3 is
-/// built without them, and no context can ask for them.
+/// The TLS versions OpenSSL 3 still speaks. SSL 2.0 and SSL 3.0 are not here: OpenSSL has
+/// had no SSL 2.0 code since 1.1.0, and builds without SSL 3.0 by default (Debian's 3.0.19
+/// has no `SSLv3_method` at all).
 ///
 /// The order is the protocol's order, so `Version::Tls12 < Version::Tls13`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,72 +104,74 @@ impl fmt::Display for Range {
     }
 }
 
-/// A client context that speaks exactly the versions of `range`, trusts the CA in
-/// `ca_file`, and (as every `SslConnector` does) checks the server's certificate and name.
+/// A client context that speaks exactly the versions of `range`, both ends included,
+/// trusts the CA in `ca_file`, and (as every `SslConnector` does) checks the server's
+/// certificate and name.
+///
+/// Exactly means exactly: OpenSSL 3.0's default security level does not remove TLS 1.0
+/// (a server offering RSA key transport gets it), so only the range decides.
 pub fn client_context(range: Range, ca_file: &Path) -> Result<SslConnector, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: client_context
     // One method for every version: TLS_client_method() in C.
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-    builder.set_ca_file(ca_file)?;
-    // The range: SSL_CTX_set_min_proto_version / SSL_CTX_set_max_proto_version.
-    builder.set_min_proto_version(Some(range.min.to_ssl()))?;
-    builder.set_max_proto_version(Some(range.max.to_ssl()))?;
-    Ok(builder.build())
-    // ANCHOR_END: client_context
+    let mut client = SslConnector::builder(SslMethod::tls_client())?;
+    client.set_ca_file(ca_file)?;
+    // Both ends of the range: without a maximum OpenSSL goes as high as it can, without a
+    // minimum as low as the peer asks.
+    client.set_min_proto_version(Some(range.min.to_ssl()))?;
+    client.set_max_proto_version(Some(range.max.to_ssl()))?;
+    Ok(client.build())
     // END EXERCISE
 }
 
-/// A server context that speaks exactly the versions of `range` (as far as the security
-/// level lets it), presenting the certificate chain in `cert_chain` with the key in `key`.
+/// A server context built on Mozilla's "intermediate" profile, presenting the certificate
+/// chain in `cert_chain` (leaf first, then the intermediates a client needs to reach the
+/// root) with the key in `key`, and speaking the versions of `range` that the profile
+/// allows: it never speaks TLS 1.0 or 1.1, whatever `range` says.
 pub fn server_context(
     range: Range,
     cert_chain: &Path,
     key: &Path,
 ) -> Result<SslAcceptor, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: server_context
-    // Mozilla's "intermediate" profile: good ciphers, TLS_server_method() underneath.
-    let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-    builder.set_certificate_chain_file(cert_chain)?;
-    builder.set_private_key_file(key, SslFiletype::PEM)?;
-    builder.check_private_key()?;
-    // Then our own range replaces the profile's.
-    builder.set_min_proto_version(Some(range.min.to_ssl()))?;
-    builder.set_max_proto_version(Some(range.max.to_ssl()))?;
-    Ok(builder.build())
-    // ANCHOR_END: server_context
+    let mut server = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+    // The whole chain, not the leaf alone: the client trusts only the root.
+    server.set_certificate_chain_file(cert_chain)?;
+    server.set_private_key_file(key, SslFiletype::PEM)?;
+    server.check_private_key()?;
+    // The range narrows what the profile allows; the profile's NO_TLSV1 | NO_TLSV1_1
+    // options stay in force below it.
+    server.set_min_proto_version(Some(range.min.to_ssl()))?;
+    server.set_max_proto_version(Some(range.max.to_ssl()))?;
+    Ok(server.build())
     // END EXERCISE
 }
 
-/// The version a client with range `client` and a server with range `server` agree on,
-/// or `None` if their handshake fails.
-///
-/// Both sides are assumed to run OpenSSL 3 at its default security level, as the contexts
-/// of this chapter do.
+/// The version that a client from [`client_context`]`(client, ..)` and a server from
+/// [`server_context`]`(server, ..)` agree on, or `None` if their handshake fails.
 pub fn predict(client: Range, server: Range) -> Option<Version> {
     // BEGIN EXERCISE
-    // ANCHOR: predict
-    // Both sides must accept the version, and the security level must too: at level 1
-    // and above, OpenSSL 3 refuses TLS 1.0 and 1.1 whatever the range says.
-    let lowest = client.min.max(server.min).max(Version::Tls12);
-    let highest = client.max.min(server.max);
+    // The server's profile never goes below TLS 1.2, whatever its range says.
+    let floor = client.min.max(server.min).max(Version::Tls12);
+    let ceiling = client.max.min(server.max);
     // The server picks the highest version both accept.
-    (lowest <= highest).then_some(highest)
-    // ANCHOR_END: predict
+    if floor <= ceiling {
+        Some(ceiling)
+    } else {
+        None
+    }
     // END EXERCISE
 }
 
 /// The client you would ship: TLS 1.2 at least, no upper limit (a newer version is used as
-/// soon as OpenSSL knows it), certificates verified against the CA in `ca_file`.
+/// soon as OpenSSL knows it), certificates verified against the CA in `ca_file`. It refuses
+/// a server that offers only TLS 1.0 or 1.1, even one that OpenSSL's default security level
+/// would let through.
 pub fn modern_client(ca_file: &Path) -> Result<SslConnector, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: modern_client
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-    builder.set_ca_file(ca_file)?;
-    builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
+    let mut shipped = SslConnector::builder(SslMethod::tls_client())?;
+    shipped.set_ca_file(ca_file)?;
+    shipped.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     // No set_max_proto_version: "the highest this library supports".
-    Ok(builder.build())
-    // ANCHOR_END: modern_client
+    Ok(shipped.build())
     // END EXERCISE
 }

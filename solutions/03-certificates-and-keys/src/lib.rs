@@ -35,11 +35,9 @@ pub fn server_builder() -> Result<SslAcceptorBuilder, ErrorStack> {
 pub fn server_from_pem_files(chain: &Path, key: &Path) -> Result<SslAcceptor, ErrorStack> {
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
-    // ANCHOR: pem_files
     builder.set_certificate_chain_file(chain)?;
     builder.set_private_key_file(key, SslFiletype::PEM)?;
     builder.check_private_key()?;
-    // ANCHOR_END: pem_files
     // END EXERCISE
     Ok(builder.build())
 }
@@ -52,11 +50,9 @@ pub fn server_from_pem_files(chain: &Path, key: &Path) -> Result<SslAcceptor, Er
 pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, ErrorStack> {
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
-    // ANCHOR: der_files
     builder.set_certificate_file(cert, SslFiletype::ASN1)?;
     builder.set_private_key_file(key, SslFiletype::ASN1)?;
     builder.check_private_key()?;
-    // ANCHOR_END: der_files
     // END EXERCISE
     Ok(builder.build())
 }
@@ -66,12 +62,11 @@ pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, Err
 ///
 /// C: `PEM_read_bio_PrivateKey(bio, NULL, NULL, passphrase)`. Never let OpenSSL open an
 /// encrypted key without a passphrase (`SSL_CTX_use_PrivateKey_file`,
-/// `PKey::private_key_from_pem`): it then asks for one on the terminal and waits.
+/// `PKey::private_key_from_pem`): it then asks for one, on the terminal or else on standard
+/// input, and waits for an answer.
 pub fn key_from_encrypted_pem(pem: &[u8], passphrase: &str) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: encrypted
     PKey::private_key_from_pem_passphrase(pem, passphrase.as_bytes())
-    // ANCHOR_END: encrypted
     // END EXERCISE
 }
 
@@ -81,9 +76,7 @@ pub fn key_from_encrypted_pem(pem: &[u8], passphrase: &str) -> Result<PKey<Priva
 /// bytes straight into a context.
 pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: pkcs8_der
     PKey::private_key_from_pkcs8(der)
-    // ANCHOR_END: pkcs8_der
     // END EXERCISE
 }
 
@@ -95,10 +88,8 @@ pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
 /// which today is `EVP_PKEY_set1_RSA` + `SSL_CTX_use_PrivateKey`.
 pub fn key_from_legacy_rsa_pem(pem: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
-    // ANCHOR: legacy_rsa
     let rsa = Rsa::private_key_from_pem(pem)?;
     PKey::from_rsa(rsa)
-    // ANCHOR_END: legacy_rsa
     // END EXERCISE
 }
 
@@ -114,14 +105,12 @@ pub fn server_from_memory(
 ) -> Result<SslAcceptor, ErrorStack> {
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
-    // ANCHOR: memory
     builder.set_certificate(cert)?;
     for intermediate in chain {
         builder.add_extra_chain_cert(intermediate.clone())?;
     }
     builder.set_private_key(key)?;
     builder.check_private_key()?;
-    // ANCHOR_END: memory
     // END EXERCISE
     Ok(builder.build())
 }
@@ -131,7 +120,11 @@ pub fn server_from_memory(
 /// this connection only; the context and every other connection keep theirs. A key that
 /// does not belong to `cert` is an error.
 ///
-/// C: `SSL_use_certificate`, `SSL_add0_chain_cert`, `SSL_use_PrivateKey`,
+/// `cert` may hold a key of another type than the context's (an RSA identity on an EC
+/// context): OpenSSL then keeps both, one per key-type slot, and the client's signature
+/// algorithms choose. Either way the client must receive `cert` with its intermediates.
+///
+/// C: `SSL_use_certificate`, `SSL_use_PrivateKey`, `SSL_add0_chain_cert`,
 /// `SSL_check_private_key`. The crate has no binding for the last one, so compare the public
 /// halves yourself.
 pub fn use_for_this_connection(
@@ -141,18 +134,16 @@ pub fn use_for_this_connection(
     key: &PKey<Private>,
 ) -> Result<(), Error> {
     // BEGIN EXERCISE
-    // ANCHOR: per_connection
+    // The certificate first: it picks the key-type slot that the chain then goes to.
     ssl.set_certificate(cert)?;
+    ssl.set_private_key(key)?;
     for intermediate in chain {
         ssl.add_chain_cert(intermediate.clone())?;
     }
-    ssl.set_private_key(key)?;
-    // ANCHOR_END: per_connection
-    // ANCHOR: per_connection_check
+    // SSL_check_private_key has no binding: compare the public halves.
     if !cert.public_key()?.public_eq(key) {
         return Err("the private key does not belong to the certificate".into());
     }
-    // ANCHOR_END: per_connection_check
     // END EXERCISE
     Ok(())
 }
