@@ -13,6 +13,7 @@ pub mod explain;
 pub mod peers;
 pub mod process;
 pub mod reference;
+pub mod wire;
 
 use std::any::Any;
 use std::panic::resume_unwind;
