@@ -293,3 +293,45 @@ impl fmt::Display for Wire {
         f.write_str(&self.transcript())
     }
 }
+
+/// The same one-line transcript, read from what `openssl s_client -msg` or `s_server -msg`
+/// printed: lines such as `>>> TLS 1.3, Handshake [length 0124], ClientHello` (sent) and
+/// `<<< TLS 1.3, Alert [length 0002], fatal unknown_ca` (received). Record headers and
+/// TLS 1.3 inner content types are left out. "(nothing)" if there was no such line.
+pub fn from_msg_output(output: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in output.lines() {
+        let (arrow, rest) = if let Some(r) = line.strip_prefix(">>> ") {
+            ("→", r)
+        } else if let Some(r) = line.strip_prefix("<<< ") {
+            ("←", r)
+        } else {
+            continue;
+        };
+        // "TLS 1.3, Handshake [length 0124], ClientHello"
+        let mut fields = rest.splitn(3, ", ");
+        let (_version, kind, detail) = (fields.next(), fields.next(), fields.next());
+        let kind = kind.unwrap_or("");
+        let part = if kind.starts_with("Handshake") {
+            format!("{arrow} {}", detail.unwrap_or("?").trim())
+        } else if kind.starts_with("Alert") {
+            // "fatal unknown_ca" or "warning close_notify"
+            let detail = detail.unwrap_or("").trim();
+            match detail.split_once(' ') {
+                Some(("warning", name)) => format!("{arrow} warning alert: {name}"),
+                Some((_, name)) => format!("{arrow} alert: {name}"),
+                None => format!("{arrow} alert: {detail}"),
+            }
+        } else if kind.starts_with("ChangeCipherSpec") {
+            format!("{arrow} ChangeCipherSpec")
+        } else {
+            continue;
+        };
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        "(nothing)".into()
+    } else {
+        parts.join(", ")
+    }
+}

@@ -169,3 +169,23 @@ fn records_render_as_arrows_and_names() {
     );
     assert_eq!(Wire::default().transcript(), "(nothing)");
 }
+
+#[test]
+fn s_client_msg_output_reads_as_the_same_kind_of_transcript() {
+    let out = "CONNECTED(00000003)\n\
+>>> TLS 1.0, RecordHeader [length 0005]\n\
+>>> TLS 1.3, Handshake [length 0124], ClientHello\n\
+<<< TLS 1.3, Handshake [length 007a], ServerHello\n\
+<<< TLS 1.3, ChangeCipherSpec [length 0001]\n\
+<<< TLS 1.3, InnerContent [length 0001]\n\
+<<< TLS 1.3, Handshake [length 006d], CertificateRequest\n\
+>>> TLS 1.3, Alert [length 0002], warning close_notify\n\
+<<< TLS 1.3, Alert [length 0002], fatal certificate_required\n\
+depth=0 O = TLS Workbook\n";
+    assert_eq!(
+        testkit::wire::from_msg_output(out),
+        "→ ClientHello, ← ServerHello, ← ChangeCipherSpec, ← CertificateRequest, \
+         → warning alert: close_notify, ← alert: certificate_required"
+    );
+    assert_eq!(testkit::wire::from_msg_output("no messages"), "(nothing)");
+}
