@@ -125,7 +125,6 @@ pub fn client(
     Ok(builder.build())
 }
 
-// ANCHOR: crl
 /// Loads the certificate revocation list in `crl` (PEM) into the context's store and turns
 /// on CRL checking for the peer's certificate: a certificate the list names is refused with
 /// "certificate revoked" (23). With `CRL_CHECK` on, a chain whose leaf's CA has no CRL
@@ -137,7 +136,6 @@ pub fn check_revocation(builder: &mut SslConnectorBuilder, crl: &Path) -> Result
         .verify_param_mut()
         .set_flags(X509VerifyFlags::CRL_CHECK)
 }
-// ANCHOR_END: crl
 
 /// One connection of `connector` to the server called `host`, ready for its handshake: the
 /// name goes into the ClientHello (SNI) and the server's certificate must be issued for it.
@@ -177,21 +175,3 @@ pub fn subject_line(name: &X509NameRef) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-
-// ANCHOR: probe
-/// A probe for a monitoring job: it connects to servers that trust `ca`, checks their
-/// certificates, and reports every problem into `failures`, yet finishes the handshake
-/// whatever it finds, so the job can see the certificate that is wrong. Such a client must
-/// never send anything secret, and [`authenticated_peer`] must never call its peer known.
-pub fn probe(ca: &Path, failures: &Failures) -> Result<SslConnector, ErrorStack> {
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-    builder.set_ca_file(ca)?;
-    let failures = failures.clone();
-    // NONE: verify, call the callback, record the result, but never stop the handshake.
-    builder.set_verify_callback(SslVerifyMode::NONE, move |ok, ctx| {
-        record_failure(&failures, ok, ctx)
-    });
-    builder.set_verify_depth(1);
-    Ok(builder.build())
-}
-// ANCHOR_END: probe
