@@ -33,10 +33,10 @@ pub struct Failure {
 /// them afterwards (a log, a test).
 pub type Failures = Arc<Mutex<Vec<Failure>>>;
 
-/// The verify callback. OpenSSL calls it for each certificate of the chain, from the root
-/// down, and once more for each error it finds, with `preverify_ok` false and the error and
-/// its depth in `ctx`. Record every failure in `failures`, then return `preverify_ok`
-/// unchanged: the callback explains, OpenSSL decides.
+/// The verify callback. OpenSSL calls it as it checks the chain, root first; for each error
+/// it finds, it calls it with `preverify_ok` false and the error and its depth in `ctx`.
+/// Record every failure in `failures`, then return `preverify_ok` unchanged: the callback
+/// explains, OpenSSL decides.
 ///
 /// C: `int verify_callback(int preverify_ok, X509_STORE_CTX *ctx)`, with
 /// `X509_STORE_CTX_get_error` and `X509_STORE_CTX_get_error_depth`.
@@ -114,7 +114,7 @@ pub fn check_revocation(builder: &mut SslConnectorBuilder, crl: &Path) -> Result
 }
 
 /// One connection of `connector` to the server called `host`, ready for its handshake: the
-/// name goes into the ClientHello (SNI) and the server's certificate must be issued for it.
+/// server's certificate must be issued for `host`.
 ///
 /// C: `SSL_new`, `SSL_set_tlsext_host_name`, `SSL_set1_host`.
 pub fn connection(connector: &SslConnector, host: &str) -> Result<Ssl, ErrorStack> {
