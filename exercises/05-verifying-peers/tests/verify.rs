@@ -31,19 +31,31 @@ fn arg(files: &Files, name: &str) -> String {
     peers::arg(&files.path(name))
 }
 
-/// A peer's transcript without the hex dumps and record headers that `-msg` adds.
+/// A peer's transcript without the hex dumps and record headers that `-msg` adds, and
+/// without the certificate in PEM (its subject and issuer lines stay).
 fn brief(transcript: &str) -> String {
-    transcript
-        .lines()
-        .filter(|l| {
-            !(l.starts_with("    ")
-                || l.contains("RecordHeader")
-                || l.contains("InnerContent")
-                || l.starts_with(">>> ")
-                || l.starts_with("<<< "))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut in_pem = false;
+    let mut out = Vec::new();
+    for l in transcript.lines() {
+        if l.starts_with("-----BEGIN ") {
+            in_pem = true;
+            out.push("(certificate in PEM left out)");
+            continue;
+        }
+        if l.starts_with("-----END ") {
+            in_pem = false;
+            continue;
+        }
+        let noise = l.starts_with("    ")
+            || l.starts_with(">>> ")
+            || l.starts_with("<<< ")
+            || l.contains("RecordHeader")
+            || l.contains("InnerContent");
+        if !in_pem && !noise {
+            out.push(l);
+        }
+    }
+    out.join("\n")
 }
 
 fn shown(failures: &[Failure]) -> String {
