@@ -5,7 +5,7 @@
 //! callback recorded it on your side and as the real peer printed it with `-msg`.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
 
@@ -26,6 +26,19 @@ mod probe;
 use probe::probe;
 
 const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The workbook's certificate files, written once for all the tests that run at the same
+/// time (writing the set costs more than a handshake) and removed when the last one is done.
+fn shared_files() -> Arc<Files> {
+    static SHARED: Mutex<Weak<Files>> = Mutex::new(Weak::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(files) = shared.upgrade() {
+        return files;
+    }
+    let files = Arc::new(Files::new().expect("write the certificate files"));
+    *shared = Arc::downgrade(&files);
+    files
+}
 
 fn arg(files: &Files, name: &str) -> String {
     peers::arg(&files.path(name))
@@ -238,7 +251,7 @@ fn assert_client_accepts(files: &Files, name: &str, s_server: &[&str], what: &st
 
 #[test]
 fn client_accepts_a_good_server_and_shows_it_its_certificate() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let require = [
         "-Verify".to_string(),
         "1".into(),
@@ -276,7 +289,7 @@ fn client_accepts_a_good_server_and_shows_it_its_certificate() {
 
 #[test]
 fn client_accepts_one_intermediate_ca_between_server_and_root() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let run = assert_client_accepts(
         &files,
         "server-chain",
@@ -289,7 +302,7 @@ fn client_accepts_one_intermediate_ca_between_server_and_root() {
 
 #[test]
 fn an_expired_server_certificate_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "expired",
@@ -304,7 +317,7 @@ fn an_expired_server_certificate_is_refused() {
 
 #[test]
 fn a_server_certificate_not_yet_valid_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "not-yet-valid",
@@ -319,7 +332,7 @@ fn a_server_certificate_not_yet_valid_is_refused() {
 
 #[test]
 fn a_certificate_for_another_host_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "wrong-host",
@@ -334,7 +347,7 @@ fn a_certificate_for_another_host_is_refused() {
 
 #[test]
 fn a_self_signed_server_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "self-signed",
@@ -349,7 +362,7 @@ fn a_self_signed_server_is_refused() {
 
 #[test]
 fn a_server_under_an_untrusted_ca_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "untrusted",
@@ -363,7 +376,7 @@ fn a_server_under_an_untrusted_ca_is_refused() {
 
 #[test]
 fn a_server_that_omits_its_intermediate_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "missing-intermediate",
@@ -378,7 +391,7 @@ fn a_server_that_omits_its_intermediate_is_refused() {
 
 #[test]
 fn a_chain_deeper_than_the_client_allows_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "too-deep",
@@ -393,7 +406,7 @@ fn a_chain_deeper_than_the_client_allows_is_refused() {
 
 #[test]
 fn a_revoked_server_certificate_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     assert_client_refuses(
         &files,
         "revoked",
@@ -516,7 +529,7 @@ fn authenticated(stream: SslStream<TcpStream>) -> Option<String> {
 
 #[test]
 fn server_accepts_a_client_signed_by_its_ca_and_knows_its_name() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let run = learner_server_with(&files, Some("client"));
     let story = run.story();
     let stream = run.accepted.unwrap_or_else(|e| {
@@ -531,7 +544,7 @@ fn server_accepts_a_client_signed_by_its_ca_and_knows_its_name() {
 
 #[test]
 fn a_client_without_a_certificate_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let run = learner_server_with(&files, None);
     if run.accepted.is_ok() {
         panic!(
@@ -552,7 +565,7 @@ fn a_client_without_a_certificate_is_refused() {
 
 #[test]
 fn a_client_from_another_ca_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let run = learner_server_with(&files, Some("client-other-ca"));
     let story = run.story();
     if run.accepted.is_ok() {
@@ -576,7 +589,7 @@ fn a_client_from_another_ca_is_refused() {
 
 #[test]
 fn a_client_certificate_not_signed_by_the_ca_itself_is_refused() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let run = learner_server_with(&files, Some("client-chain"));
     let story = run.story();
     if run.accepted.is_ok() {
@@ -610,7 +623,7 @@ fn server_asking_politely(files: &Files) -> SslAcceptor {
 
 #[test]
 fn an_anonymous_client_is_not_authenticated() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     let (accepted, wire, peer) = serve_once(server_asking_politely(&files), &files, vec![]);
     let stream = accepted.unwrap_or_else(|e| {
         panic!(
@@ -634,7 +647,7 @@ fn an_anonymous_client_is_not_authenticated() {
 
 #[test]
 fn an_unverified_certificate_is_not_authenticated() {
-    let files = Files::new().unwrap();
+    let files = shared_files();
     callback_first();
     let failures = Failures::default();
     let connector = probe(&files.path("ca.crt"), &failures).unwrap();
