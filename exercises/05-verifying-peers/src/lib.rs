@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use openssl::error::ErrorStack;
 use openssl::ssl::{
     Ssl, SslAcceptor, SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslRef,
-    SslVerifyMode,
+    SslVerifyMode, SslVersion,
 };
 use openssl::x509::store::X509Lookup;
 use openssl::x509::verify::X509VerifyFlags;
@@ -92,6 +92,7 @@ pub fn client(
     failures: &Failures,
 ) -> Result<SslConnector, ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
+    builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     // BEGIN EXERCISE
     todo!("ch05: load the client's own certificate chain and key (and check they belong together), trust `ca`, verify the server (set_verify_callback with PEER, the callback calling record_failure) and allow at most one intermediate CA (set_verify_depth)");
     // END EXERCISE

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use openssl::error::ErrorStack;
 use openssl::ssl::{
     Ssl, SslAcceptor, SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslRef,
-    SslVerifyMode,
+    SslVerifyMode, SslVersion,
 };
 use openssl::x509::store::X509Lookup;
 use openssl::x509::verify::X509VerifyFlags;
@@ -108,6 +108,7 @@ pub fn client(
     failures: &Failures,
 ) -> Result<SslConnector, ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
+    builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     // BEGIN EXERCISE
     builder.set_certificate_chain_file(cert_chain)?;
     builder.set_private_key_file(key, SslFiletype::PEM)?;

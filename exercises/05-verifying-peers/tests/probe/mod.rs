@@ -4,7 +4,7 @@ use std::path::Path;
 
 use ch05_verifying_peers::{record_failure, Failures};
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 
 // ANCHOR: probe
 /// A probe for a monitoring job: it connects to servers whose certificates should chain
@@ -13,6 +13,7 @@ use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 /// never send anything secret, and `authenticated_peer` must never call its peer known.
 pub fn probe(ca: &Path, failures: &Failures) -> Result<SslConnector, ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
+    builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     builder.set_ca_file(ca)?;
     let failures = failures.clone();
     // NONE: verify, call the callback, record the result, but never stop the handshake.
