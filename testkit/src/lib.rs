@@ -15,6 +15,7 @@ pub mod lab;
 pub mod peers;
 pub mod process;
 pub mod reference;
+pub mod wire;
 
 use std::any::Any;
 use std::panic::resume_unwind;
