@@ -11,6 +11,7 @@
 
 pub mod explain;
 pub mod peers;
+pub mod probe;
 pub mod process;
 pub mod reference;
 
