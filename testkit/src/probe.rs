@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 
 use crate::peers::Finished;
 
+/// The line of the child's output that holds an unfilled `todo!()`'s message, if any: a
+/// test that runs learner code in a child passes it on as its own failure.
+pub fn todo_line(finished: &Finished) -> Option<String> {
+    finished
+        .stderr
+        .lines()
+        .chain(finished.stdout.lines())
+        .find(|l| l.contains("not yet implemented"))
+        .map(|l| l.trim().to_string())
+}
+
 /// Runs the test named `test` (its exact name, as libtest prints it) of the current test
 /// program in a child process with `env` added, and waits at most `timeout` for it (the
 /// child is killed after that).
@@ -55,12 +66,21 @@ pub fn run_test_in_child(test: &str, env: &[(&str, String)], timeout: Duration) 
         err.join().unwrap_or_default(),
     );
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Every line of the child's output indented: a line of it that starts like libtest's
+    // own ("test x ... FAILED") must not be read as a result of the parent's run.
+    let indent = |s: &str| {
+        s.trim_end()
+            .lines()
+            .map(|l| format!("  | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let transcript = format!(
         "--- `{} {test}` in a child with {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
         exe.display(),
         shown.join(" "),
-        stdout.trim_end(),
-        stderr.trim_end()
+        indent(&stdout),
+        indent(&stderr)
     );
     Finished {
         status,
