@@ -53,11 +53,11 @@ pub fn serve_one(
     // ANCHOR: server_context
     // Step 1, the context: who the server is (certificate chain and key) and the
     // versions it allows (Mozilla's "intermediate" profile: TLS 1.2 and 1.3).
-    let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-    builder.set_certificate_chain_file(chain_file)?;
-    builder.set_private_key_file(key_file, SslFiletype::PEM)?;
-    builder.check_private_key()?;
-    let acceptor = builder.build();
+    let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+    server_ctx.set_certificate_chain_file(chain_file)?;
+    server_ctx.set_private_key_file(key_file, SslFiletype::PEM)?;
+    server_ctx.check_private_key()?;
+    let acceptor = server_ctx.build();
     // ANCHOR_END: server_context
 
     // ANCHOR: server_socket
@@ -94,7 +94,7 @@ pub fn serve_one(
     })
 }
 
-/// Whether the peer's close_notify has arrived on `stream` (chapter 11 explains why a
+/// Whether the peer's close_notify has arrived on `stream` (a later chapter explains why a
 /// read returning 0 is not enough to know).
 fn received_close_notify(stream: &mut SslStream<TcpStream>) -> bool {
     stream.get_shutdown().contains(ShutdownState::RECEIVED)
@@ -109,19 +109,22 @@ pub fn first_handshake(
     ca_file: &Path,
     timeout: Duration,
 ) -> Result<FirstContact, Error> {
-    // Step 1, the context (SSL_CTX in C): whom to trust, which versions to allow.
+    // Step 1, the context (SSL_CTX in C). Verification is on; the rest is yours: whom to
+    // trust, and which versions to allow.
+    let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
     // BEGIN EXERCISE
-    let connector: SslConnector = todo!(
-        "ch00: build a client context that trusts the CA in `ca_file` and nothing else \
-         (SslConnector::builder also loads OpenSSL's default trust store: replace its store \
-         with an empty X509Store before loading the file), and refuses anything older than \
-         TLS 1.2, so a server pushed down to TLS 1.0 is not accepted"
+    todo!(
+        "ch00: make `client_ctx` trust the CA in `ca_file` and nothing else (the builder \
+         already trusts OpenSSL's default store: give it an empty X509Store first, then load \
+         the file), and refuse anything older than TLS 1.2, so a server that offers only \
+         TLS 1.0 or 1.1 is not accepted"
     );
     // END EXERCISE
+    let connector = client_ctx.build();
 
     // Step 2, plain TCP: TLS runs on top of a connected socket.
     // BEGIN EXERCISE
-    let tcp: TcpStream = todo!(
+    let to_server: TcpStream = todo!(
         "ch00: connect a TcpStream to `addr` and give it `timeout` for reads and writes, so a \
          server that accepts and then says nothing ends in an error instead of hanging the program"
     );
@@ -130,7 +133,7 @@ pub fn first_handshake(
     // Step 3, the handshake (SSL_new + SSL_set_fd + SSL_connect in C).
     // BEGIN EXERCISE
     let mut tls: SslStream<TcpStream> = todo!(
-        "ch00: run the client handshake over `tcp`, naming the host you mean to reach \
+        "ch00: run the client handshake over `to_server`, naming the host you mean to reach \
          (\"localhost\"): the connector then checks that the certificate was issued for that \
          name, not just signed by a CA you trust"
     );

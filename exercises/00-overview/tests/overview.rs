@@ -60,12 +60,12 @@ fn refuses_a_certificate_for_another_host() {
     }
 }
 
-/// Set in the child process of [`trusts_only_the_ca_file_not_the_system_store`].
+/// Set in the child process of [`refuses_a_server_signed_only_by_the_system_store`].
 const PROBE_ADDR: &str = "WORKBOOK_CH00_PROBE_ADDR";
 const PROBE_CA: &str = "WORKBOOK_CH00_PROBE_CA";
 
 #[test]
-fn trusts_only_the_ca_file_not_the_system_store() {
+fn refuses_a_server_signed_only_by_the_system_store() {
     // The child: run the learner's client once, in a process whose OpenSSL default trust
     // store (SSL_CERT_FILE, SSL_CERT_DIR) holds only the stand-in system CA. Environment
     // variables belong to the whole process, so the parent never sets them on itself.
@@ -93,7 +93,7 @@ fn trusts_only_the_ca_file_not_the_system_store() {
     )
     .unwrap();
     let child = testkit::probe::run_test_in_child(
-        "trusts_only_the_ca_file_not_the_system_store",
+        "refuses_a_server_signed_only_by_the_system_store",
         &[
             (
                 "SSL_CERT_FILE",

@@ -83,11 +83,9 @@ fn tcp(addr: std::net::SocketAddr, timeout: Duration) -> TcpStream {
     tcp
 }
 
-/// A plain client context, the way chapter 00 built it: trusts the workbook's CA file.
-fn trusting_client(files: &Files) -> SslConnector {
-    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
-    b.set_ca_file(files.path("ca.crt")).unwrap();
-    b.build()
+/// A client context that trusts the workbook's CA and nothing else.
+fn trusting_client(_files: &Files) -> SslConnector {
+    testkit::reference::connector(&pki().ca)
 }
 
 /// Connects as "localhost" to an `openssl s_server` serving `identity`, which the client

@@ -53,11 +53,11 @@ pub fn serve_one(
     // ANCHOR: server_context
     // Step 1, the context: who the server is (certificate chain and key) and the
     // versions it allows (Mozilla's "intermediate" profile: TLS 1.2 and 1.3).
-    let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
-    builder.set_certificate_chain_file(chain_file)?;
-    builder.set_private_key_file(key_file, SslFiletype::PEM)?;
-    builder.check_private_key()?;
-    let acceptor = builder.build();
+    let mut server_ctx = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
+    server_ctx.set_certificate_chain_file(chain_file)?;
+    server_ctx.set_private_key_file(key_file, SslFiletype::PEM)?;
+    server_ctx.check_private_key()?;
+    let acceptor = server_ctx.build();
     // ANCHOR_END: server_context
 
     // ANCHOR: server_socket
@@ -94,7 +94,7 @@ pub fn serve_one(
     })
 }
 
-/// Whether the peer's close_notify has arrived on `stream` (chapter 11 explains why a
+/// Whether the peer's close_notify has arrived on `stream` (a later chapter explains why a
 /// read returning 0 is not enough to know).
 fn received_close_notify(stream: &mut SslStream<TcpStream>) -> bool {
     stream.get_shutdown().contains(ShutdownState::RECEIVED)
@@ -109,26 +109,27 @@ pub fn first_handshake(
     ca_file: &Path,
     timeout: Duration,
 ) -> Result<FirstContact, Error> {
-    // Step 1, the context (SSL_CTX in C): whom to trust, which versions to allow.
+    // Step 1, the context (SSL_CTX in C). Verification is on; the rest is yours: whom to
+    // trust, and which versions to allow.
+    let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
     // BEGIN EXERCISE
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
     // The builder's store already holds OpenSSL's default verify paths: start empty.
-    builder.set_cert_store(X509StoreBuilder::new()?.build());
-    builder.set_ca_file(ca_file)?;
-    builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
-    let connector: SslConnector = builder.build();
+    client_ctx.set_cert_store(X509StoreBuilder::new()?.build());
+    client_ctx.set_ca_file(ca_file)?;
+    client_ctx.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     // END EXERCISE
+    let connector = client_ctx.build();
 
     // Step 2, plain TCP: TLS runs on top of a connected socket.
     // BEGIN EXERCISE
-    let tcp = TcpStream::connect(addr)?;
-    tcp.set_read_timeout(Some(timeout))?;
-    tcp.set_write_timeout(Some(timeout))?;
+    let to_server = TcpStream::connect(addr)?;
+    to_server.set_read_timeout(Some(timeout))?;
+    to_server.set_write_timeout(Some(timeout))?;
     // END EXERCISE
 
     // Step 3, the handshake (SSL_new + SSL_set_fd + SSL_connect in C).
     // BEGIN EXERCISE
-    let mut tls = connector.connect("localhost", tcp)?;
+    let mut tls = connector.connect("localhost", to_server)?;
     // END EXERCISE
 
     // Step 4, data: written for you.
