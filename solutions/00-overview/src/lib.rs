@@ -101,9 +101,9 @@ fn received_close_notify(stream: &mut SslStream<TcpStream>) -> bool {
 }
 
 /// The client half: connects to the server at `addr` as host "localhost", trusting the
-/// CA certificate in `ca_file` and nothing else, with `timeout` on every read and write.
-/// Sends one HTTP request, reports what the two sides agreed on, and ends with
-/// close_notify.
+/// CA certificate in `ca_file` and nothing else, refusing anything older than TLS 1.2, with
+/// `timeout` on every read and write. Sends one HTTP request, reports what the two sides
+/// agreed on, and ends with close_notify.
 pub fn first_handshake(
     addr: SocketAddr,
     ca_file: &Path,
