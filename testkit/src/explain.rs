@@ -96,3 +96,18 @@ pub fn handshake<S>(e: &HandshakeError<S>) -> String {
         }
     }
 }
+
+/// Any error a chapter returns boxed: the OpenSSL types get their sentence (a failed
+/// handshake over a `TcpStream`, an error stack, an `ssl::Error`), anything else its own
+/// `Display`, which for an `io::Error` is already a sentence.
+pub fn boxed(e: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(h) = e.downcast_ref::<HandshakeError<std::net::TcpStream>>() {
+        handshake(h)
+    } else if let Some(s) = e.downcast_ref::<ErrorStack>() {
+        stack(s)
+    } else if let Some(s) = e.downcast_ref::<ssl::Error>() {
+        ssl_error(s)
+    } else {
+        e.to_string()
+    }
+}

@@ -13,6 +13,7 @@ pub mod client_identity;
 pub mod explain;
 pub mod lab;
 pub mod peers;
+pub mod probe;
 pub mod process;
 pub mod reference;
 pub mod wire;

@@ -30,11 +30,14 @@ impl SServer {
         ];
         all.extend(args.iter().map(|a| a.as_ref().to_string()));
         let mut process = Process::spawn("openssl", &all);
-        let out = process
-            .wait_for("ACCEPT", START_TIMEOUT)
+        let rest = complete_line(&mut process, "ACCEPT ")
             .unwrap_or_else(|e| panic!("openssl s_server did not start: {e}"));
-        let addr = parse_listen_line(&out, "ACCEPT ")
-            .unwrap_or_else(|| panic!("cannot read the address from s_server's output:\n{out}"));
+        let addr: SocketAddr = rest.trim().parse().unwrap_or_else(|_| {
+            panic!(
+                "cannot read the address from s_server's output:\n{}",
+                process.transcript()
+            )
+        });
         SServer { addr, process }
     }
 
@@ -73,10 +76,28 @@ fn path(files: &Files, name: &str) -> String {
     files.path(name).display().to_string()
 }
 
-fn parse_listen_line(out: &str, prefix: &str) -> Option<SocketAddr> {
-    out.lines()
-        .find_map(|l| l.trim().strip_prefix(prefix))
-        .and_then(|rest| rest.trim().parse().ok())
+/// Waits until the program has printed a whole line that starts with `prefix` (up to its
+/// newline: a line read while it is still arriving could hold half a port number) and
+/// returns the rest of that line.
+fn complete_line(process: &mut Process, prefix: &str) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + START_TIMEOUT;
+    loop {
+        let out = process.wait_for(prefix.trim_end(), START_TIMEOUT)?;
+        if let Some(at) = out.find(prefix) {
+            let rest = &out[at + prefix.len()..];
+            if let Some(end) = rest.find('\n') {
+                return Ok(rest[..end].to_string());
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!(
+                "no whole line starting {prefix:?} within {} s\n{}",
+                START_TIMEOUT.as_secs(),
+                process.transcript()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// A finished run of a program: exit status (None if it had to be killed) and its output.
@@ -191,14 +212,14 @@ impl PyServer {
             args.push(path(files, "server.key"));
         }
         let mut process = Process::spawn("python3", &args);
-        let out = process
-            .wait_for("LISTENING", START_TIMEOUT)
+        let rest = complete_line(&mut process, "LISTENING ")
             .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
-        let port: u16 = out
-            .lines()
-            .find_map(|l| l.strip_prefix("LISTENING "))
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("cannot read the Python peer's port from:\n{out}"));
+        let port: u16 = rest.trim().parse().unwrap_or_else(|_| {
+            panic!(
+                "cannot read the Python peer's port from:\n{}",
+                process.transcript()
+            )
+        });
         PyServer {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             process,

@@ -8,7 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use certs::Identity;
-use openssl::ssl::{SslAcceptor, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode};
+use openssl::ssl::{
+    SslAcceptor, SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslStream,
+    SslVerifyMode, SslVersion,
+};
+use openssl::x509::store::X509StoreBuilder;
 
 use crate::{explain, IO_TIMEOUT};
 
@@ -37,17 +41,33 @@ pub fn acceptor_requiring_client(id: &Identity, trust: &Identity) -> SslAcceptor
     b.build()
 }
 
-/// A client-side context that trusts `ca` only (not the system's roots) and checks host names.
+/// A client-side context that trusts `ca` and nothing else, refuses anything older than
+/// TLS 1.2, and checks host names (`SslConnector` does that by default).
+///
+/// `SslConnector::builder` fills the context's store with OpenSSL's default verify paths
+/// (the system's roots, or whatever `SSL_CERT_FILE` and `SSL_CERT_DIR` name); adding `ca`
+/// to that store would trust it *as well*. So the store is replaced by one of our own.
 pub fn connector(ca: &Identity) -> SslConnector {
     let mut b = SslConnector::builder(SslMethod::tls_client()).expect("connector");
-    b.cert_store_mut().add_cert(ca.cert.clone()).expect("trust");
+    trust_only(&mut b, ca);
     b.build()
 }
 
-/// A client context presenting `client` and trusting `ca`.
+/// Replaces the store of `b` with one that holds only `ca`, and sets a minimum of TLS 1.2.
+fn trust_only(b: &mut SslConnectorBuilder, ca: &Identity) {
+    // ANCHOR: trust_only
+    let mut store = X509StoreBuilder::new().expect("an empty store");
+    store.add_cert(ca.cert.clone()).expect("trust the CA");
+    b.set_cert_store(store.build());
+    // ANCHOR_END: trust_only
+    b.set_min_proto_version(Some(SslVersion::TLS1_2))
+        .expect("minimum version");
+}
+
+/// A client context presenting `client` and trusting `ca` only.
 pub fn connector_with_client_cert(ca: &Identity, client: &Identity) -> SslConnector {
     let mut b = SslConnector::builder(SslMethod::tls_client()).expect("connector");
-    b.cert_store_mut().add_cert(ca.cert.clone()).expect("trust");
+    trust_only(&mut b, ca);
     b.set_certificate(&client.cert).expect("certificate");
     b.set_private_key(&client.key).expect("key");
     b.build()

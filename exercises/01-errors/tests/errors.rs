@@ -16,15 +16,48 @@ use testkit::peers::{Misbehaviour, PyServer, SServer};
 // Helpers: they only set the scene. The learner's code runs inside testkit::call.
 // ---------------------------------------------------------------------------------------
 
-/// Runs the learner's `read_certificate`, and on failure its `Display` too.
+/// Runs the learner's `read_certificate`, and on failure its `Display` too. A panic that
+/// is not an unfilled `todo!()` becomes a failure that says why panicking is wrong.
 fn load(path: &Path) -> Result<X509, (LoadError, String)> {
+    let shown = path.display().to_string();
     let path = path.to_path_buf();
-    testkit::call("read_certificate", move || {
-        read_certificate(&path).map_err(|e| {
-            let text = e.to_string();
-            (e, text)
+    let outcome = std::panic::catch_unwind(|| {
+        testkit::call("read_certificate", move || {
+            read_certificate(&path).map_err(|e| {
+                let text = e.to_string();
+                (e, text)
+            })
         })
-    })
+    });
+    match outcome {
+        Ok(result) => result,
+        Err(payload) => {
+            let text = testkit::panic_text(&*payload);
+            if text.contains("not yet implemented") {
+                std::panic::resume_unwind(payload)
+            }
+            panic!(
+                "read_certificate panicked on {shown} ({text}). A file that is missing or holds \
+                 no certificate is an answer, not a crash: a server that panics on a bad \
+                 configuration file tells its operator nothing. Return the LoadError instead."
+            )
+        }
+    }
+}
+
+/// The part of OpenSSL's packed form a sentence must not contain, if it contains one:
+/// "error:0A000086" (the packed number) or "../ssl/statem/statem_clnt.c" (a source file).
+fn packed_part(text: &str) -> Option<String> {
+    if let Some(i) = text.find("error:") {
+        let hex = &text[i + 6..];
+        if hex.len() >= 8 && hex[..8].chars().all(|c| c.is_ascii_hexdigit()) {
+            return Some(text[i..i + 14].to_string());
+        }
+    }
+    ["../ssl/", "../crypto/", ".c:"]
+        .iter()
+        .find(|p| text.contains(*p))
+        .map(|p| p.to_string())
 }
 
 /// Runs the learner's `describe_stack` on `stack`.
@@ -50,11 +83,9 @@ fn tcp(addr: std::net::SocketAddr, timeout: Duration) -> TcpStream {
     tcp
 }
 
-/// A plain client context, the way chapter 00 built it: trusts the workbook's CA file.
-fn trusting_client(files: &Files) -> SslConnector {
-    let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
-    b.set_ca_file(files.path("ca.crt")).unwrap();
-    b.build()
+/// A client context that trusts the workbook's CA and nothing else.
+fn trusting_client(_files: &Files) -> SslConnector {
+    testkit::reference::connector(&pki().ca)
 }
 
 /// Connects as "localhost" to an `openssl s_server` serving `identity`, which the client
@@ -117,26 +148,85 @@ fn says_verify_failed_and_why(identity: &str, expected_code: i32) {
         verdict.error_string(),
         server.transcript()
     );
+    if let Some(part) = packed_part(&text) {
+        panic!(
+            "your sentence carries OpenSSL's packed form ({part:?}), as the Display of the \
+             error or of the HandshakeError does. Say it in words: \"certificate verify \
+             failed\" and the verifier's reason. It said:\n  {text:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // init
 // ---------------------------------------------------------------------------------------
 
+/// Set in the child process of [`init_loads_the_error_texts_for_openssl_sys_callers`].
+const INIT_PROBE: &str = "WORKBOOK_CH01_INIT_PROBE";
+
+/// What OpenSSL has loaded for the packed error "PEM routines: no start line", asked
+/// directly through `openssl-sys`, as C code would with ERR_reason_error_string.
+fn error_text_loaded() -> bool {
+    let code = openssl_sys::ERR_PACK(
+        openssl_sys::ERR_LIB_PEM,
+        0,
+        openssl_sys::PEM_R_NO_START_LINE,
+    );
+    // SAFETY: ERR_reason_error_string takes any code and returns a static string or null.
+    !unsafe { openssl_sys::ERR_reason_error_string(code) }.is_null()
+}
+
 #[test]
-fn init_can_be_called_again_and_from_any_thread() {
-    testkit::call("init", || {
-        init();
-        init();
-    });
-    let threads: Vec<_> = (0..4)
-        .map(|_| std::thread::spawn(|| testkit::call("init", init)))
-        .collect();
-    for t in threads {
-        t.join().expect("init panicked on a second thread");
+fn init_loads_the_error_texts_for_openssl_sys_callers() {
+    // The child: a fresh process in which nothing has touched OpenSSL yet.
+    if std::env::var(INIT_PROBE).is_ok() {
+        let before = error_text_loaded();
+        testkit::call("init", init);
+        // Any number of times, from any thread.
+        testkit::call("init", init);
+        std::thread::spawn(|| testkit::call("init", init))
+            .join()
+            .expect("init panicked on a second thread");
+        println!("PROBE before={before} after={}", error_text_loaded());
+        return;
     }
-    SslConnector::builder(SslMethod::tls_client())
-        .expect("after init, a client context can be built");
+    // The parent: every test here has touched OpenSSL already, through the crate, so the
+    // texts are loaded in this process whatever init does. Only a fresh process can tell.
+    let child = testkit::probe::run_test_in_child(
+        "init_loads_the_error_texts_for_openssl_sys_callers",
+        &[(INIT_PROBE, "1".to_string())],
+        Duration::from_secs(20),
+    );
+    let out = &child.stdout;
+    if out.contains("PROBE before=true") {
+        // This OpenSSL loads its texts by itself: nothing init does can be seen. The
+        // promise holds whatever the learner wrote.
+        return;
+    }
+    if out.contains("PROBE before=false after=false") {
+        panic!(
+            "after your init(), OpenSSL still had no error texts: code that calls openssl-sys \
+             directly (ERR_reason_error_string, say) gets null instead of \"no start line\". \
+             The crate sets OpenSSL up before its own first call, but init() must do it for \
+             code that starts below the crate: call openssl::init().\n{}",
+            child.transcript
+        );
+    }
+    if !out.contains("PROBE before=false after=true") {
+        if let Some(todo) = testkit::probe::todo_line(&child) {
+            panic!("{todo}");
+        }
+        let why = child
+            .stderr
+            .lines()
+            .find(|l| l.contains("panicked"))
+            .unwrap_or("(no panic message)");
+        panic!(
+            "init() was run in a fresh child process (this test again, on its own) and did not \
+             finish: {why}\n{}",
+            child.transcript
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -197,6 +287,14 @@ fn garbage_is_not_a_certificate() {
         "OpenSSL said why it found no certificate ({}), but your error does not pass that \
          reason on; it says {text:?}",
         reasons(cause).join("; ")
+    );
+    assert!(
+        reasons(cause).contains(&"no start line"),
+        "for a text file that is neither PEM nor DER, the reason to keep is PEM's (\"no start \
+         line\": no -----BEGIN CERTIFICATE----- in it); a file someone calls a certificate is \
+         nearly always meant to be PEM, and DER's complaint about bytes is no help. Your error \
+         carries {:?}",
+        reasons(cause)
     );
 }
 
@@ -262,6 +360,34 @@ fn describe_stack_gives_openssl_s_reason() {
              description should contain both words, not only a number. It said {text:?}"
         );
     }
+    if let Some(part) = packed_part(&text) {
+        panic!(
+            "your description carries OpenSSL's packed form ({part:?}): the error number and the \
+             C source file are for `openssl errstr` and search engines, not for the person \
+             reading the message. ErrorStack's own Display gives that form; build the sentence \
+             from each error's library, reason and data instead. It said {text:?}"
+        );
+    }
+}
+
+#[test]
+fn describe_stack_keeps_openssl_s_order() {
+    // The PEM reader gives up first, then the TLS library adds its error on top.
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    let files = Files::new().unwrap();
+    let stack = builder
+        .set_certificate_file(files.path("server.key"), SslFiletype::PEM)
+        .unwrap_err();
+    let text = describe(stack.clone());
+    let all = reasons(&stack);
+    let at: Vec<Option<usize>> = all.iter().map(|r| text.find(r)).collect();
+    assert!(
+        at.iter().all(Option::is_some) && at.windows(2).all(|w| w[0] < w[1]),
+        "OpenSSL pushed its errors in this order, oldest first: {}. The oldest is the layer \
+         that gave up first, usually the root cause; later ones add context. Keep that order, \
+         as ERR_print_errors does. Your description: {text:?}",
+        all.join(" -> ")
+    );
 }
 
 #[test]
@@ -376,6 +502,12 @@ fn a_server_that_does_not_speak_tls_is_no_certificate_problem() {
         expected.join("; "),
         py_transcript(&py)
     );
+    if let Some(part) = packed_part(&text) {
+        panic!(
+            "your sentence carries OpenSSL's packed form ({part:?}), which is what the Display \
+             of an ssl::Error gives. Say it in words (explain_ssl_error does). It said {text:?}"
+        );
+    }
 }
 
 #[test]
