@@ -12,7 +12,9 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
+use mdbook_driver::book::{Book, BookItem};
 use mdbook_driver::MDBook;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use notify::{RecursiveMode, Watcher};
 use tiny_http::{Header, Response, Server};
 
@@ -31,8 +33,7 @@ pub fn render(root: &Path) -> Result<PathBuf> {
             book_root.join("book.toml").display()
         );
     }
-    let book = MDBook::load(&book_root)
-        .with_context(|| format!("cannot load the book in {}", book_root.display()))?;
+    let book = load(&book_root)?;
     book.build()
         .with_context(|| format!("cannot render the book in {}", book_root.display()))?;
     let dir = book.build_dir_for("html");
@@ -44,6 +45,81 @@ pub fn render(root: &Path) -> Result<PathBuf> {
         .join("index.html")
         .canonicalize()
         .unwrap_or(index))
+}
+
+/// Loads the book at `book_root` with the workbook's own preprocessing step added.
+fn load(book_root: &Path) -> Result<MDBook> {
+    let mut book = MDBook::load(book_root)
+        .with_context(|| format!("cannot load the book in {}", book_root.display()))?;
+    book.with_preprocessor(Dedent);
+    Ok(book)
+}
+
+/// Renders the book at `book` into `out` (not its configured build folder).
+pub fn build_book(book: &Path, out: &Path) -> Result<()> {
+    let mut md = load(book).map_err(|e| anyhow!("{e:#}"))?;
+    md.config.build.build_dir = out.to_path_buf();
+    md.build().map_err(|e| anyhow!("{e:#}"))?;
+    Ok(())
+}
+
+/// Runs after mdBook's `links` step: every fenced code block loses the indentation all its
+/// lines share. An `{{#include file:anchor}}` of code inside a function otherwise keeps the
+/// function's 4 or 8 spaces, and mdBook does not take them off.
+struct Dedent;
+
+impl Preprocessor for Dedent {
+    fn name(&self) -> &str {
+        "workbook-dedent"
+    }
+
+    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook_driver::errors::Result<Book> {
+        book.for_each_mut(|item| {
+            if let BookItem::Chapter(ch) = item {
+                ch.content = dedent_code_blocks(&ch.content);
+            }
+        });
+        Ok(book)
+    }
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// `markdown` with the common indentation of each fenced code block's lines removed (beyond
+/// the indentation of the fence itself, which may sit in a list).
+pub fn dedent_code_blocks(markdown: &str) -> String {
+    let lines: Vec<&str> = markdown.split('\n').collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let t = line.trim_start();
+        out.push(line.to_string());
+        i += 1;
+        if !(t.starts_with("```") || t.starts_with("~~~")) {
+            continue;
+        }
+        let fence = &t[..3];
+        let Some(len) = lines[i..].iter().position(|l| l.trim_start().starts_with(fence)) else {
+            continue;
+        };
+        let body = &lines[i..i + len];
+        let common = body
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| indent(l))
+            .min()
+            .unwrap_or(0);
+        let extra = common.saturating_sub(indent(line));
+        for l in body {
+            out.push(l.get(extra.min(indent(l))..).unwrap_or("").to_string());
+        }
+        out.push(lines[i + len].to_string());
+        i += len + 1;
+    }
+    out.join("\n")
 }
 
 fn reload_script(version: u64) -> String {
@@ -207,6 +283,16 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_blocks_lose_their_common_indentation_and_nothing_else_does() {
+        let md = "    kept\n```rust\n        let x = 1;\n            y(x);\n\n    }\n```\n  - item\n    ```\n          inner\n    ```\n";
+        assert_eq!(
+            dedent_code_blocks(md),
+            "    kept\n```rust\n    let x = 1;\n        y(x);\n\n}\n```\n  - item\n    ```\n    inner\n    ```\n"
+        );
+        assert_eq!(dedent_code_blocks("```\nopen"), "```\nopen");
+    }
 
     #[test]
     fn urls_stay_inside_the_book() {
