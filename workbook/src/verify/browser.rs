@@ -33,14 +33,21 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 const PROBE: &str = r#"<script>(function(){function report(){
-var d=document.documentElement,w=d.clientWidth,worst='',right=w+1;
-document.querySelectorAll('main *').forEach(function(e){var r=e.getBoundingClientRect();
-if(r.right>right){right=r.right;worst=e.tagName.toLowerCase()+' '+(e.textContent||'').trim().replace(/\s+/g,' ').slice(0,60);}});
+var d=document.documentElement,w=d.clientWidth,sideways=[];
+function name(e){return e.tagName.toLowerCase()+(e.id?'#'+e.id:'')+(e.className&&typeof e.className==='string'?'.'+e.className.trim().split(/\s+/).join('.'):'');}
+function text(e){return (e.textContent||'').trim().replace(/\s+/g,' ').slice(0,50);}
+document.querySelectorAll('body *').forEach(function(e){
+if(e.closest('pre')||e.closest('#mdbook-sidebar')||e.closest('nav')||e.closest('[data-wb-sideways]')||e.id==='workbook-probe')return;
+var cs=getComputedStyle(e);if(cs.display==='none'||cs.visibility==='hidden')return;
+var ox=cs.overflowX;
+if((ox==='auto'||ox==='scroll')&&e.scrollWidth>e.clientWidth+1){sideways.push(name(e)+' scrolls '+(e.scrollWidth-e.clientWidth)+' px sideways: '+text(e));e.setAttribute('data-wb-sideways','');return;}
+var r=e.getBoundingClientRect();
+if(e.closest('main')&&r.width>0&&r.right>w+1){sideways.push(name(e)+' reaches '+Math.round(r.right)+' px: '+text(e));}});
 var res=document.getElementById('mdbook-searchresults');
 var hits=res?Array.prototype.map.call(res.querySelectorAll('a[href]'),function(a){return a.getAttribute('href');}):null;
 var links=Array.prototype.map.call(document.querySelectorAll('main a[href]'),function(a){return a.getAttribute('href');});
 var out=document.createElement('pre');out.id='workbook-probe';out.hidden=true;
-out.textContent=JSON.stringify({width:w,scroll_width:d.scrollWidth,widest:worst,
+out.textContent=JSON.stringify({width:w,scroll_width:d.scrollWidth,sideways:sideways.slice(0,5),
 search_box:!!document.getElementById('mdbook-searchbar'),hits:hits,links:links});
 document.body.appendChild(out);}
 window.addEventListener('load',function(){setTimeout(report,1500);});})();</script>"#;
@@ -50,7 +57,8 @@ window.addEventListener('load',function(){setTimeout(report,1500);});})();</scri
 pub struct Probe {
     pub width: i64,
     pub scroll_width: i64,
-    pub widest: String,
+    /// Boxes that scroll sideways or stick out of the window (code blocks may scroll).
+    pub sideways: Vec<String>,
     pub search_box: bool,
     /// The links of the search results list (None: there is no results list).
     pub hits: Option<Vec<String>>,
@@ -105,9 +113,13 @@ pub fn check_rendered_in_browser(
 ) -> Result<usize> {
     let scratch = tempfile::tempdir()?;
     let mut good = 0;
-    if !out.join("searchindex.js").is_file() && !out.join("searchindex.json").is_file() {
+    let has_index = fs::read_dir(out)?.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("searchindex") && (name.ends_with(".js") || name.ends_with(".json"))
+    });
+    if !has_index {
         f.fail(format!(
-            "the rendered book has no search index ({}/searchindex.js): is search enabled in \
+            "the rendered book has no search index ({}/searchindex*.js): is search enabled in \
              book.toml and mdbook-driver built with its `search` feature?",
             out.display()
         ));
@@ -191,11 +203,12 @@ pub fn read_probe(dom: &str) -> Option<Probe> {
 
 /// Turns one page's measurements into findings.
 pub fn judge_probe(out: &Path, file: &str, word: &str, p: &Probe, f: &mut Findings) {
-    if p.scroll_width > p.width {
+    if p.scroll_width > p.width || !p.sideways.is_empty() {
         f.fail(format!(
-            "{file} scrolls sideways at {WIDTH} px: the page is {} px wide in a {} px window; \
-             widest: {}",
-            p.scroll_width, p.width, p.widest
+            "{file} scrolls sideways at {WIDTH} px (the page is {} px wide in a {} px window): {}",
+            p.scroll_width,
+            p.width,
+            p.sideways.join("; ")
         ));
     }
     if !p.search_box {
@@ -286,7 +299,7 @@ mod tests {
 
     #[test]
     fn a_probe_report_is_read_and_judged() {
-        let dom = r#"<main>x</main><pre id="workbook-probe" hidden="">{&quot;width&quot;:1280,&quot;scroll_width&quot;:1500,&quot;widest&quot;:&quot;table x&quot;,&quot;search_box&quot;:false,&quot;hits&quot;:null,&quot;links&quot;:[&quot;gone.html&quot;]}</pre>"#;
+        let dom = r#"<main>x</main><pre id="workbook-probe" hidden="">{&quot;width&quot;:1280,&quot;scroll_width&quot;:1500,&quot;sideways&quot;:[&quot;table x&quot;],&quot;search_box&quot;:false,&quot;hits&quot;:null,&quot;links&quot;:[&quot;gone.html&quot;]}</pre>"#;
         let p = read_probe(dom).unwrap();
         assert_eq!((p.width, p.scroll_width), (1280, 1500));
         let dir = tempfile::tempdir().unwrap();
