@@ -73,7 +73,11 @@ impl Preprocessor for Dedent {
         "workbook-dedent"
     }
 
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook_driver::errors::Result<Book> {
+    fn run(
+        &self,
+        _ctx: &PreprocessorContext,
+        mut book: Book,
+    ) -> mdbook_driver::errors::Result<Book> {
         book.for_each_mut(|item| {
             if let BookItem::Chapter(ch) = item {
                 ch.content = dedent_code_blocks(&ch.content);
@@ -102,7 +106,10 @@ pub fn dedent_code_blocks(markdown: &str) -> String {
             continue;
         }
         let fence = &t[..3];
-        let Some(len) = lines[i..].iter().position(|l| l.trim_start().starts_with(fence)) else {
+        let Some(len) = lines[i..]
+            .iter()
+            .position(|l| l.trim_start().starts_with(fence))
+        else {
             continue;
         };
         let body = &lines[i..i + len];
@@ -209,7 +216,8 @@ fn clean_old_renderings(root: &Path) {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         let pid = name.split('-').next().unwrap_or("");
-        let alive = pid == me || Path::new("/proc").join(pid).exists() || !Path::new("/proc").is_dir();
+        let alive =
+            pid == me || Path::new("/proc").join(pid).exists() || !Path::new("/proc").is_dir();
         if !alive {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -224,7 +232,10 @@ fn render_fresh(root: &Path, version: u64) -> Result<PathBuf> {
     }
     build_book(&root.join("book"), &dir)?;
     if !dir.join("index.html").is_file() {
-        anyhow::bail!("the book was rendered but {} has no index.html", dir.display());
+        anyhow::bail!(
+            "the book was rendered but {} has no index.html",
+            dir.display()
+        );
     }
     Ok(dir)
 }

@@ -201,7 +201,10 @@ mod tests {
         // An anchor outside every region is compared like code: the exercise needs it too.
         let (lines, n) = outside("// ANCHOR: a\nx\n// ANCHOR_END: a\n").unwrap();
         assert_eq!((lines.len(), n), (3, 0));
-        assert_eq!(parse("// ANCHOR: a\nx\n// ANCHOR_END: a\n").anchors["a"], (1, 3));
+        assert_eq!(
+            parse("// ANCHOR: a\nx\n// ANCHOR_END: a\n").anchors["a"],
+            (1, 3)
+        );
     }
 
     #[test]

@@ -97,13 +97,17 @@ fn get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>), String> {
         .and_then(|c| c.parse().ok())
         .ok_or("no status")?;
     let body = all[head_end + 4..].to_vec();
-    if let Some(len) = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
-    {
+    if let Some(len) = head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("content-length:")
+            .map(|v| v.trim().to_string())
+    }) {
         let len: usize = len.parse().unwrap();
         if len != body.len() {
-            return Err(format!("{path}: Content-Length {len} but {} bytes came", body.len()));
+            return Err(format!(
+                "{path}: Content-Length {len} but {} bytes came",
+                body.len()
+            ));
         }
     }
     Ok((code, body))
@@ -147,7 +151,11 @@ fn pages_are_whole_and_never_missing_while_the_book_is_rendered_again() {
     while Instant::now() < stop {
         for path in ["/small.html", "/index.html", "/"] {
             match get(served.addr, path) {
-                Ok((200, body)) if String::from_utf8_lossy(&body).trim_end().ends_with("</html>") => {
+                Ok((200, body))
+                    if String::from_utf8_lossy(&body)
+                        .trim_end()
+                        .ends_with("</html>") =>
+                {
                     ok += 1
                 }
                 Ok((code, body)) => bad.push(format!(

@@ -34,8 +34,24 @@ pub fn significant(line: &str) -> Option<&str> {
         return None;
     }
     const TRIVIAL: &[&str] = &[
-        "} else {", "else {", "None", "None,", "true", "false", "break;", "continue;", "return;",
-        "Ok(())", "Ok(()),", "Some(())", "})", "}),", "});", "})?;", "]);", "};",
+        "} else {",
+        "else {",
+        "None",
+        "None,",
+        "true",
+        "false",
+        "break;",
+        "continue;",
+        "return;",
+        "Ok(())",
+        "Ok(()),",
+        "Some(())",
+        "})",
+        "}),",
+        "});",
+        "})?;",
+        "]);",
+        "};",
     ];
     if TRIVIAL.contains(&t) || t.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
         return None;
@@ -202,7 +218,10 @@ fn page_lines(text: &str) -> Vec<String> {
 }
 
 /// The region lines a page shows: for each region, the (line number, text) pairs found.
-fn shown_lines(page_text: &str, regions: &[RegionCode]) -> BTreeMap<usize, BTreeSet<(usize, String)>> {
+fn shown_lines(
+    page_text: &str,
+    regions: &[RegionCode],
+) -> BTreeMap<usize, BTreeSet<(usize, String)>> {
     let lines = page_lines(page_text);
     let sig: Vec<&str> = lines.iter().filter_map(|l| significant(l)).collect();
     let pairs: BTreeSet<(&str, &str)> = sig.windows(2).map(|w| (w[0], w[1])).collect();
@@ -289,7 +308,15 @@ mod tests {
 
     #[test]
     fn trivial_lines_are_not_significant() {
-        for t in ["}", "    };", "Ok(())", "", "// a comment", "} else {", "})?;"] {
+        for t in [
+            "}",
+            "    };",
+            "Ok(())",
+            "",
+            "// a comment",
+            "} else {",
+            "})?;",
+        ] {
             assert_eq!(significant(t), None, "{t:?}");
         }
         assert_eq!(significant("  let x = f(y)?;"), Some("let x = f(y)?;"));
@@ -310,7 +337,10 @@ mod tests {
         let r = region(&[
             (3, "let ctx = build(a)?;"),
             (4, "ctx.set_verify(PEER);"),
-            (9, "let message = format!(\"the peer said {reason} and left\");"),
+            (
+                9,
+                "let message = format!(\"the peer said {reason} and left\");",
+            ),
         ]);
         // Both short lines, consecutive, with a closing brace between them.
         let page = "```rust\nlet ctx = build(a)?;\n}\n    ctx.set_verify(PEER);\n```\n";
@@ -340,7 +370,9 @@ mod tests {
         let (text, bad) = expand_includes(&page, "{{#include lib.rs:answer}}");
         assert!(text.contains("secret();"));
         assert_eq!(bad.len(), 1);
-        assert!(bad[0].1.contains("anchor \"answer\" lies inside the region at lines 5-9"));
+        assert!(bad[0]
+            .1
+            .contains("anchor \"answer\" lies inside the region at lines 5-9"));
         let (_, bad) = expand_includes(&page, "{{#include lib.rs}}");
         assert!(bad[0].1.contains("reach into the region"));
         let (_, bad) = expand_includes(&page, "{{#include lib.rs:1:3}}");
@@ -380,7 +412,10 @@ mod tests {
         check_answers(root, &[ch], &mut f).unwrap();
         assert_eq!(f.problems.len(), 1, "{:?}", f.problems);
         let p = &f.problems[0];
-        assert!(p.contains("book/src/01-x.md shows the answer of chapter 01"), "{p}");
+        assert!(
+            p.contains("book/src/01-x.md shows the answer of chapter 01"),
+            "{p}"
+        );
         assert!(p.contains("solutions/01-x/src/lib.rs:2-6"), "{p}");
         assert!(p.contains("line 3: `let a = compute_the_answer();`"), "{p}");
         assert_eq!(f.passed, 1);

@@ -159,7 +159,9 @@ pub fn check_rendered_in_browser(
             .output()
             .with_context(|| format!("cannot run {}", browser.display()))?;
         let dom = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() || !dom.contains("<main>") || !dom.contains(title_shown.as_str())
+        if !output.status.success()
+            || !dom.contains("<main>")
+            || !dom.contains(title_shown.as_str())
         {
             f.fail(format!(
                 "{file} did not render in Chromium (exit {:?}, title {title_shown:?} {} in the DOM)",
@@ -171,7 +173,9 @@ pub fn check_rendered_in_browser(
         let before = f.problems.len();
         let netlog = fs::read_to_string(&log).unwrap_or_default();
         for u in page_requests_leaving(&netlog) {
-            f.fail(format!("{file} made a request that leaves the machine: {u}"));
+            f.fail(format!(
+                "{file} made a request that leaves the machine: {u}"
+            ));
         }
         match read_probe(&dom) {
             None => f.fail(format!(

@@ -10,7 +10,6 @@ use super::Findings;
 use crate::manifest::Chapter;
 use crate::regions;
 
-
 pub(super) fn rust_files(dir: &Path) -> Result<BTreeSet<PathBuf>> {
     let mut files = BTreeSet::new();
     if !dir.exists() {
@@ -163,4 +162,3 @@ fn check_test_wiring(root: &Path, ch: &Chapter, f: &mut Findings) -> Result<()> 
     }
     Ok(())
 }
-

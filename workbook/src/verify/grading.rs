@@ -1,7 +1,6 @@
 //! Checks 1 and 2: every solution passes its chapter's tests; every shipped exercise fails
 //! each of them with its `todo!()` message.
 
-
 use std::path::Path;
 
 use anyhow::Result;
@@ -85,4 +84,3 @@ pub(super) fn check_exercise(root: &Path, ch: &Chapter, f: &mut Findings) -> Res
     );
     Ok(good)
 }
-

@@ -1,7 +1,6 @@
 //! Check 3: every catalogued mistake, applied to a scratch copy of the solution, compiles and
 //! is rejected by at least one test.
 
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -169,4 +168,3 @@ fn sync_dir(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
-

@@ -179,8 +179,13 @@ pub fn run(root: &Path, only: Option<u32>, opts: &Options) -> Result<bool> {
             let k = k.to_string_lossy().into_owned();
             if k.starts_with("CARGO_PKG_")
                 || k.starts_with("CARGO_BIN_")
-                || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE"]
-                    .contains(&k.as_str())
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                ]
+                .contains(&k.as_str())
             {
                 cmd.env_remove(&k);
             }
@@ -248,7 +253,10 @@ mod tests {
         assert_eq!(m.line, 26);
         assert_eq!(m.description, "replace init with ()");
         let m = parse_mutant("src/lib.rs:7: replace == with != in f").unwrap();
-        assert_eq!((m.line, m.description.as_str()), (7, "replace == with != in f"));
+        assert_eq!(
+            (m.line, m.description.as_str()),
+            (7, "replace == with != in f")
+        );
         let m = parse_mutant("src/lib.rs:7:9: replace f -> String with \"a:b\".into()").unwrap();
         assert_eq!(m.description, "replace f -> String with \"a:b\".into()");
         assert!(parse_mutant("").is_none());

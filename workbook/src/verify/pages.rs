@@ -241,7 +241,11 @@ pub fn chapter_references(text: &str) -> BTreeSet<(u32, String)> {
         }
         // Links: ](04-slug.md) and [name]: 04-slug.md
         for piece in line.split(['(', ' ', '"']) {
-            let target = piece.trim_end_matches([')', '"']).split('#').next().unwrap_or("");
+            let target = piece
+                .trim_end_matches([')', '"'])
+                .split('#')
+                .next()
+                .unwrap_or("");
             let file = target.rsplit('/').next().unwrap_or(target);
             if !(file.ends_with(".md") || file.ends_with(".html")) || target.contains("://") {
                 continue;
@@ -320,15 +324,22 @@ mod tests {
 
     #[test]
     fn chapters_not_in_the_manifest_are_flagged_in_prose_and_links() {
-        let text = "See chapter 02 and chapters 04 and 05.\n| x | (chapter 11) |\n[next](06-later.md#x) \
+        let text =
+            "See chapter 02 and chapters 04 and 05.\n| x | (chapter 11) |\n[next](06-later.md#x) \
                     [ok](01-errors.md)\n[ref]: 07-ref.html\n```text\nchapter 09\n```\n";
-        let found: Vec<u32> = chapter_references(text).into_iter().map(|(n, _)| n).collect();
+        let found: Vec<u32> = chapter_references(text)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         assert_eq!(found, [1, 2, 4, 5, 6, 7, 11]);
         let mut f = Findings::default();
         let known: BTreeSet<u32> = [0, 1, 2, 3].into();
         check_chapter_references(text, "page.md", &known, &mut f);
         assert_eq!(f.problems.len(), 5, "{:?}", f.problems);
-        assert!(f.problems.iter().any(|p| p.contains("chapter 06") && p.contains("06-later.md")));
+        assert!(f
+            .problems
+            .iter()
+            .any(|p| p.contains("chapter 06") && p.contains("06-later.md")));
         assert!(f.problems[0].contains("a later chapter"));
     }
 
@@ -369,6 +380,4 @@ mod tests {
         assert_eq!(f.problems.len(), 1, "{:?}", f.problems);
         assert!(f.problems[0].contains("missing.md"));
     }
-
 }
-

@@ -129,12 +129,18 @@ mod tests {
                 "tests::refuses_expired".into(),
             ]),
             rejected_by: [
-                ("host-off".to_string(), vec!["refuses_other_host".to_string()]),
+                (
+                    "host-off".to_string(),
+                    vec!["refuses_other_host".to_string()],
+                ),
                 (
                     "expiry-off".to_string(),
                     vec!["tests::refuses_expired".to_string()],
                 ),
-                ("verify-off".to_string(), vec!["refuses_other_host".to_string()]),
+                (
+                    "verify-off".to_string(),
+                    vec!["refuses_other_host".to_string()],
+                ),
             ]
             .into(),
         }
@@ -181,7 +187,10 @@ mod tests {
     #[test]
     fn unknown_tests_unknown_mistakes_and_unbacked_mistakes_fail() {
         let ch = chapter(
-            vec![promise("no_such_test", &["typo"]), promise("refuses_other_host", &[])],
+            vec![
+                promise("no_such_test", &["typo"]),
+                promise("refuses_other_host", &[]),
+            ],
             &["host-off"],
         );
         let mut f = Findings::default();
