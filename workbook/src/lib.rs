@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod grade;
 pub mod learner;
 pub mod manifest;
+pub mod regions;
 pub mod shipped;
 pub mod solution;
 pub mod state;

@@ -101,7 +101,12 @@ enum Cmd {
     /// Check that this machine has what the chapters need, and say how to fix what is missing.
     Doctor,
     /// The workbook's own consistency checks (for authors), for chapter N or every chapter.
-    Verify { n: Option<u32> },
+    Verify {
+        n: Option<u32>,
+        /// Run `cargo mutants` over the solution(s) instead: a missed mutant in a region fails.
+        #[arg(long)]
+        mutants: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -204,9 +209,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Doctor => Ok(code(doctor::run())),
-        Cmd::Verify { n } => {
+        Cmd::Verify { n, mutants } => {
             if let Some(n) = n {
                 ui::chapter(&chapters, n)?;
+            }
+            if mutants {
+                let opts = workbook::verify::mutants::Options::default();
+                return Ok(code(workbook::verify::mutants::run(&root, n, &opts)?));
             }
             Ok(code(workbook::verify::run(&root, n)?))
         }

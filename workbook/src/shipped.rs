@@ -99,27 +99,8 @@ pub fn is_pristine(root: &Path, ch: &Chapter) -> Option<bool> {
 }
 
 /// A file's text with the contents of its marked regions left out: what exercise and
-/// solution must agree on.
-pub fn outside_regions(text: &str) -> String {
-    let mut out = String::new();
-    let mut in_region = false;
-    for line in text.lines() {
-        let t = line.trim();
-        if t == "// BEGIN EXERCISE" {
-            in_region = true;
-            out.push_str(line);
-            out.push('\n');
-        } else if t == "// END EXERCISE" {
-            in_region = false;
-            out.push_str(line);
-            out.push('\n');
-        } else if !in_region {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
+/// solution must agree on (the one region parser, in `regions`).
+pub use crate::regions::outside_text as outside_regions;
 
 /// What `reset` did.
 #[derive(Debug)]
