@@ -60,7 +60,9 @@ impl Error for RehashError {}
 /// Whether `openssl rehash` reads a file of this name: names ending in `.pem`, `.crt` or
 /// `.cer`. (It also reads `.crl` files, for revocation lists; this chapter has none.)
 pub fn is_certificate_file(name: &str) -> bool {
-    [".pem", ".crt", ".cer"].iter().any(|ext| name.ends_with(ext))
+    [".pem", ".crt", ".cer"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// Makes `dir/link.name` point at `dir/link.target`: a relative symbolic link where the
