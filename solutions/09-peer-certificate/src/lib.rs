@@ -121,14 +121,15 @@ pub fn common_name(name: &X509NameRef) -> Option<String> {
 /// joined by `, `, such as `O = TLS Workbook, CN = TLS Workbook Root CA`.
 pub fn name_line(name: &X509NameRef) -> String {
     // BEGIN EXERCISE
-    name.entries()
-        .map(|entry| {
-            let key = entry.object().nid().short_name().unwrap_or("?");
-            let value = entry.data().to_string().unwrap_or_default();
-            format!("{key} = {value}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut parts = Vec::new();
+    for e in name.entries() {
+        let short = e.object().nid().short_name().unwrap_or("?");
+        parts.push(format!(
+            "{short} = {}",
+            e.data().to_string().unwrap_or_default()
+        ));
+    }
+    parts.join(", ")
     // END EXERCISE
 }
 
