@@ -277,6 +277,24 @@ fn twins_with_one_hash_both_verify_through_the_folder() {
 }
 
 #[test]
+fn the_folder_is_read_when_a_chain_is_verified() {
+    let files = Files::new().unwrap();
+    // The client is built on an empty folder; the CA and its link arrive afterwards.
+    let dir = folder(&files, &[]);
+    let connector = learner_dir_connector(dir.path());
+    fs::copy(files.path("ca.crt"), dir.path().join("ca.crt")).expect("copy the CA");
+    let links = learner_rehash(dir.path());
+    let server = server(&files, "server");
+    if let Err(r) = handshake(connector, server.addr) {
+        panic!(
+            "your client was built while the folder was still empty, then the CA was copied in              and hashed, and the client refused the server: {}. A CApath folder is not read              when the context is built: OpenSSL opens HASH.N when it needs an issuer, during the              handshake. Use the folder lookup (load_verify_locations(None, Some(dir))), not a              copy of what the folder held at build time. Your rehash made: {links:?}\n{}",
+            r.why,
+            server.transcript()
+        );
+    }
+}
+
+#[test]
 fn an_unhashed_folder_trusts_nothing() {
     let files = Files::new().unwrap();
     let dir = folder(&files, &[("ca.crt", "ca.crt")]);

@@ -17,8 +17,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod};
-use openssl::x509::store::{X509Lookup, X509StoreBuilder};
+use openssl::ssl::{SslConnector, SslMethod};
+use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509Ref, X509};
 
 /// One link of a hashed folder: `name` (such as `f6cff9a5.0`) points at `target`, the name
@@ -57,6 +57,9 @@ impl fmt::Display for RehashError {
 
 impl Error for RehashError {}
 
+mod example;
+pub use example::ca_file_connector;
+
 /// Whether `openssl rehash` reads a file of this name: names ending in `.pem`, `.crt` or
 /// `.cer`. (It also reads `.crl` files, for revocation lists; this chapter has none.)
 pub fn is_certificate_file(name: &str) -> bool {
@@ -79,27 +82,6 @@ pub fn make_link(dir: &Path, link: &Link) -> io::Result<()> {
         fs::copy(dir.join(&link.target), at).map(|_| ())
     }
 }
-
-/// The worked example of the book: a client that trusts the CA certificates in one PEM
-/// file (the tutorial's CAfile) and nothing else.
-// ANCHOR: ca_file_connector
-pub fn ca_file_connector(ca_file: &Path) -> Result<SslConnector, ErrorStack> {
-    // SslConnector::builder already filled the store with OpenSSL's default verify paths
-    // (SSL_CERT_FILE, SSL_CERT_DIR, or the system's bundle).
-    let mut builder = SslConnector::builder(SslMethod::tls_client())?;
-
-    // A store of our own, read from one file: X509_LOOKUP_file + X509_load_cert_file.
-    let mut store = X509StoreBuilder::new()?;
-    store
-        .add_lookup(X509Lookup::file())?
-        .load_cert_file(ca_file, SslFiletype::PEM)?;
-
-    // SSL_CTX_set_cert_store: the new store replaces the default one, so the
-    // client trusts this file and nothing else.
-    builder.set_cert_store(store.build());
-    Ok(builder.build())
-}
-// ANCHOR_END: ca_file_connector
 
 /// The name OpenSSL's folder lookup looks for first when it needs an issuer with the
 /// subject name of `cert`: the subject-name hash as 8 lowercase hex digits, such as
