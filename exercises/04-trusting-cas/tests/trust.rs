@@ -147,13 +147,15 @@ fn openssl_rehash(dir: &Path) {
 }
 
 /// Every certificate the tests put in a folder, with the two roots whose subject names are
-/// the same, and an intermediate whose issuer differs from its subject.
-const MIXED: [(&str, &str); 5] = [
+/// the same, an intermediate whose issuer differs from its subject, and a file that is not
+/// a certificate (openssl rehash leaves it alone).
+const MIXED: [(&str, &str); 6] = [
     ("ca.crt", "workbook-root.crt"),
     ("ca-twin.crt", "twin-root.pem"),
     ("other-ca.crt", "other.cer"),
     ("intermediate.crt", "intermediate.crt"),
     ("system-ca.crt", "system.pem"),
+    ("README.txt", "README.txt"),
 ];
 
 #[test]
@@ -287,7 +289,11 @@ fn the_folder_is_read_when_a_chain_is_verified() {
     let server = server(&files, "server");
     if let Err(r) = handshake(connector, server.addr) {
         panic!(
-            "your client was built while the folder was still empty, then the CA was copied in              and hashed, and the client refused the server: {}. A CApath folder is not read              when the context is built: OpenSSL opens HASH.N when it needs an issuer, during the              handshake. Use the folder lookup (load_verify_locations(None, Some(dir))), not a              copy of what the folder held at build time. Your rehash made: {links:?}\n{}",
+            "your client was built while the folder was still empty, then the CA was copied in \
+             and hashed, and the client refused the server: {}. A CApath folder is not read \
+             when the context is built: OpenSSL opens HASH.N when it needs an issuer, during the \
+             handshake. Use the folder lookup (load_verify_locations(None, Some(dir))), not a \
+             copy of what the folder held at build time. Your rehash made: {links:?}\n{}",
             r.why,
             server.transcript()
         );

@@ -128,9 +128,10 @@ pub fn days_left(cert: &X509Ref) -> Result<i64, ErrorStack> {
     // BEGIN EXERCISE
     let now = Asn1Time::days_from_now(0)?;
     let left = now.diff(cert.not_after())?;
-    // days and secs share one sign; -0 days and -3600 s is an hour ago: day -1.
-    let behind = left.secs < 0;
-    Ok(i64::from(left.days) - i64::from(behind))
+    // days and secs share one sign: an hour ago is 0 days and -3600 s. Count in seconds
+    // and divide rounding DOWN, so that it is day -1.
+    let secs = i64::from(left.days) * 86_400 + i64::from(left.secs);
+    Ok(secs.div_euclid(86_400))
     // END EXERCISE
 }
 
