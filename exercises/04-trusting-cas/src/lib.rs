@@ -97,8 +97,7 @@ pub fn hash_name(cert: &X509Ref) -> String {
 /// Hashes the folder `dir` as `openssl rehash` does: for every certificate file in it
 /// (see [`is_certificate_file`]), taken in name order, a link `HASH.N` made with
 /// [`make_link`], where `HASH` is [`hash_name`] and `N` counts the certificates before it
-/// with the same hash: `.0` for the first, `.1` for the next. Returns the links in the order
-/// they were made.
+/// with the same hash: `.0` for the first, `.1` for the next. Returns the links it made.
 pub fn rehash(dir: &Path) -> Result<Vec<Link>, RehashError> {
     // BEGIN EXERCISE
     todo!(

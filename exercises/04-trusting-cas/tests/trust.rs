@@ -20,6 +20,8 @@ use testkit::{explain, IO_TIMEOUT};
 const UNABLE_TO_GET_LOCAL_ISSUER: i32 = 20;
 /// ... and for "the chain ends in a root that is not in the store".
 const SELF_SIGNED_IN_CHAIN: i32 = 19;
+/// ... and for "the certificate is not issued for the host name asked for".
+const HOSTNAME_MISMATCH: i32 = 62;
 
 /// A fresh folder holding copies of certificates of the set: `(file in the set, name in the
 /// folder)`.
@@ -345,6 +347,32 @@ fn a_server_from_an_unknown_ca_is_refused() {
             r.verify.as_raw(),
             UNABLE_TO_GET_LOCAL_ISSUER,
             "the client refused, but not because the issuer is unknown: {}\n{}",
+            r.why,
+            server.transcript()
+        ),
+    }
+}
+
+#[test]
+fn a_server_for_another_name_is_refused() {
+    let files = Files::new().unwrap();
+    let dir = folder(&files, &[("ca.crt", "ca.crt")]);
+    learner_rehash(dir.path());
+    let connector = learner_dir_connector(dir.path());
+    // Signed by the folder's CA, but issued for wrong.example.
+    let server = server(&files, "wrong-host");
+    match handshake(connector, server.addr) {
+        Ok(()) => panic!(
+            "your client accepted a certificate for wrong.example while connecting to localhost. \
+             A trusted CA signed it, but for another name: anyone with any certificate from that \
+             CA could pose as your server. SslConnector checks the name on connect; keep its \
+             verification on.\n{}",
+            server.transcript()
+        ),
+        Err(r) => assert_eq!(
+            r.verify.as_raw(),
+            HOSTNAME_MISMATCH,
+            "the client refused, but not because of the name: {}\n{}",
             r.why,
             server.transcript()
         ),
