@@ -1,5 +1,6 @@
-//! The book's worked example (the same in the exercise and the solution): a client that
-//! trusts the CA certificates of one PEM file, the tutorial's CAfile, and nothing else.
+//! The book's worked example, the same in the exercise and the solution: a
+//! client that trusts the CA certificates of one PEM file (the tutorial's
+//! CAfile) and nothing else.
 
 use std::path::Path;
 
@@ -9,11 +10,12 @@ use openssl::x509::store::{X509Lookup, X509StoreBuilder};
 
 /// A client that trusts the CA certificates in `ca_file` and nothing else.
 pub fn ca_file_connector(ca_file: &Path) -> Result<SslConnector, ErrorStack> {
-    // SslConnector::builder already filled the store with OpenSSL's default verify paths
-    // (SSL_CERT_FILE, SSL_CERT_DIR, or the system's bundle).
+    // SslConnector::builder already filled the store with OpenSSL's
+    // default verify paths (SSL_CERT_FILE, SSL_CERT_DIR, or the system's).
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
 
-    // A store of our own, read from one file: X509_LOOKUP_file + X509_load_cert_file.
+    // A store of our own, read from one file:
+    // X509_LOOKUP_file + X509_load_cert_file.
     let mut store = X509StoreBuilder::new()?;
     store
         .add_lookup(X509Lookup::file())?
