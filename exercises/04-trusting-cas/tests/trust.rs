@@ -228,6 +228,12 @@ fn links_match_openssl_rehash() {
 
     let ours = links_in(ours_dir.path());
     let theirs = links_in(theirs_dir.path());
+    // Shown with `--nocapture`: the two sets side by side.
+    println!(
+        "yours:\n{}\nopenssl rehash:\n{}",
+        shown(&ours),
+        shown(&theirs)
+    );
     assert_eq!(
         ours,
         theirs,
