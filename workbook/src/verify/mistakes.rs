@@ -78,8 +78,7 @@ fn judge_mistake(
         return Ok(None);
     }
     fs::write(&file, original.replacen(&m.find, &m.replace, 1))?;
-    // Share the main target folder: the dependencies are built already.
-    let report = grade::run(ws, &ch.solution_package(), Some(&root.join("target")));
+    let report = grade::run(ws, &ch.solution_package(), Some(&scratch_target(root)));
     fs::write(&file, &original)?;
     let report = report?;
     if let Some(e) = &report.compile_error {
@@ -102,6 +101,14 @@ fn judge_mistake(
     println!("  {label:<40} rejected by {}", names.join(", "));
     f.pass(1);
     Ok(Some(names.iter().map(|n| n.to_string()).collect()))
+}
+
+/// Where scratch workspaces build. Not the main `target/`: cargo names a path package's
+/// artifacts by its path relative to the workspace, so a scratch copy would build a
+/// mistaken solution under the very names of the real one, and a later `cargo test` could
+/// take that binary for up to date (the real sources are older than its build).
+pub(super) fn scratch_target(root: &Path) -> std::path::PathBuf {
+    root.join("target/verify/target")
 }
 
 /// A small workspace under target/ holding certs, testkit and one chapter, where mistakes

@@ -3,8 +3,9 @@
 //!
 //! For each chapter it copies the chapter into a scratch workspace under `target/verify/`
 //! (certs, testkit, the exercise and the solution, as check 3 does), runs there
-//! `cargo mutants -p chNN-slug-solution --in-place --no-shuffle` with the main `target/` as the
-//! build folder (the dependencies are built already; the real tree is never touched), keeps
+//! `cargo mutants -p chNN-slug-solution --in-place --no-shuffle` with the scratch build folder
+//! `target/verify/target` (never the main one, whose artifacts share the scratch copies'
+//! names; the real tree is never touched), keeps
 //! cargo-mutants' report in `target/mutants/NN-slug/mutants.out/`, and maps every missed
 //! mutant to its file and line. A missed mutant inside a region of the solution fails the
 //! run unless the chapter lists it as `[[equivalent_mutant]]` (matched on the mutant's
@@ -19,7 +20,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::{mistakes::make_scratch_workspace, select, Findings};
+use super::{
+    mistakes::{make_scratch_workspace, scratch_target},
+    select, Findings,
+};
 use crate::manifest::{self, Chapter};
 use crate::regions;
 
@@ -172,7 +176,7 @@ pub fn run(root: &Path, only: Option<u32>, opts: &Options) -> Result<bool> {
             .arg(format!("--timeout={}", opts.timeout))
             .arg("--output")
             .arg(&out)
-            .env("CARGO_TARGET_DIR", root.join("target"))
+            .env("CARGO_TARGET_DIR", scratch_target(root))
             .env("CARGO_TERM_COLOR", "never");
         // What `cargo run` set for this program would make every child build start over.
         for (k, _) in std::env::vars_os() {
