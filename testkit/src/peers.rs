@@ -23,19 +23,28 @@ impl SServer {
     /// Starts `openssl s_server -accept 127.0.0.1:0` with `args` added, and waits for it
     /// to print the address it listens on.
     pub fn start<S: AsRef<str>>(args: &[S]) -> SServer {
+        SServer::try_start(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`SServer::start`], with an error instead of a panic (for the workbook's `bench`).
+    pub fn try_start<S: AsRef<str>>(args: &[S]) -> Result<SServer, String> {
         let mut all = vec![
             "s_server".to_string(),
             "-accept".into(),
             "127.0.0.1:0".into(),
         ];
         all.extend(args.iter().map(|a| a.as_ref().to_string()));
-        let mut process = Process::spawn("openssl", &all);
-        let out = process
-            .wait_for("ACCEPT", START_TIMEOUT)
-            .unwrap_or_else(|e| panic!("openssl s_server did not start: {e}"));
-        let addr = parse_listen_line(&out, "ACCEPT ")
-            .unwrap_or_else(|| panic!("cannot read the address from s_server's output:\n{out}"));
-        SServer { addr, process }
+        let mut process = Process::try_spawn("openssl", &all, &[])?;
+        let rest = process
+            .wait_for_line("ACCEPT ", START_TIMEOUT)
+            .map_err(|e| format!("openssl s_server did not start: {e}"))?;
+        let addr = rest.parse().map_err(|_| {
+            format!(
+                "cannot read the address from s_server's output:\n{}",
+                process.transcript()
+            )
+        })?;
+        Ok(SServer { addr, process })
     }
 
     /// Starts s_server with identity `name` of the certificate set (`server`, `expired`,
@@ -71,12 +80,6 @@ pub fn identity_args(files: &Files, name: &str, cert: &str, key: &str, chain: &s
 
 fn path(files: &Files, name: &str) -> String {
     files.path(name).display().to_string()
-}
-
-fn parse_listen_line(out: &str, prefix: &str) -> Option<SocketAddr> {
-    out.lines()
-        .find_map(|l| l.trim().strip_prefix(prefix))
-        .and_then(|rest| rest.trim().parse().ok())
 }
 
 /// A finished run of a program: exit status (None if it had to be killed) and its output.
@@ -190,20 +193,30 @@ impl PyServer {
             args.push(path(files, "server.chain.crt"));
             args.push(path(files, "server.key"));
         }
-        let mut process = Process::spawn("python3", &args);
-        let out = process
-            .wait_for("LISTENING", START_TIMEOUT)
-            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
-        let port: u16 = out
-            .lines()
-            .find_map(|l| l.strip_prefix("LISTENING "))
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("cannot read the Python peer's port from:\n{out}"));
+        let mut process = python(&args);
+        // One line, "LISTENING <port>", written whole; read only once its newline is there.
+        let port: u16 = process
+            .wait_for_line("LISTENING ", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
+            .parse()
+            .unwrap_or_else(|_| {
+                panic!(
+                    "cannot read the Python peer's port from:\n{}",
+                    process.transcript()
+                )
+            });
         PyServer {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             process,
         }
     }
+}
+
+/// The Python peer, unbuffered (as on the machines where the port once came in two
+/// writes), so its output reaches the test as it is written.
+fn python(args: &[String]) -> Process {
+    Process::try_spawn("python3", args, &[("PYTHONUNBUFFERED", "1")])
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A Python client that misbehaves against `addr` as told. It ends by itself; the guard
@@ -220,7 +233,7 @@ pub fn py_client(files: &Files, addr: SocketAddr, how: Misbehaviour) -> Process 
     if matches!(how, Misbehaviour::NoCloseNotify) {
         args.push(path(files, "ca.crt"));
     }
-    Process::spawn("python3", &args)
+    python(&args)
 }
 
 /// Runs `curl` against `https://localhost:PORT/` trusting the workbook's root, with `args`
