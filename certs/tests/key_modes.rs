@@ -36,7 +36,12 @@ fn every_private_key_is_readable_by_its_owner_only() {
 #[test]
 fn keys_written_on_request_are_private_too() {
     let files = certs::Files::new().unwrap();
-    for name in ["server.key", "server-rsa.key", "server.enc.key", "server-rsa.enc.key"] {
+    for name in [
+        "server.key",
+        "server-rsa.key",
+        "server.enc.key",
+        "server-rsa.enc.key",
+    ] {
         let p = files.path(name);
         assert_eq!(mode(&p), 0o600, "{name} is mode {:o}", mode(&p));
     }
