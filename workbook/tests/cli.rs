@@ -262,7 +262,8 @@ fn commands_are_suggested_the_way_the_learner_runs_the_program() {
     wb.run(&["hint", "1"]).expect(0, &["Hint 1 of 3"]);
     wb.run(&[])
         .expect(0, &["`workbook watch` checks on every save"]);
-    // Started by `cargo run -p workbook`, as the README shows: say it that way.
+    // Started by cargo (`cargo workbook`, the README's alias for `cargo run -q -p workbook
+    // --`): say it that way.
     let out = wb
         .cmd(&[])
         .env("CARGO_PKG_NAME", "workbook")
@@ -270,11 +271,11 @@ fn commands_are_suggested_the_way_the_learner_runs_the_program() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("`cargo run -p workbook -- watch` checks on every save"),
+        text.contains("`cargo workbook watch` checks on every save"),
         "{text}"
     );
     assert!(
-        text.contains("`cargo run -p workbook -- hint 0` when stuck"),
+        text.contains("`cargo workbook hint 0` when stuck"),
         "{text}"
     );
 }
