@@ -217,29 +217,9 @@ pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bo
 
     let mut focus: Chapter = match only {
         Some(ch) => ch.clone(),
-        None => {
-            let state = State::load(root)?;
-            chapters
-                .iter()
-                .find(|c| !state::status(root, c, &state).is_done())
-                .unwrap_or(&chapters[0])
-                .clone()
-        }
+        None => first_not_done(root, chapters)?,
     };
-    let keys = if interactive {
-        "keys: h = next hint, Enter = check again, q = quit"
-    } else {
-        "input lines: h = next hint, empty = check again, q = quit"
-    };
-    let what = match (manual, only) {
-        (true, _) => format!(
-            "Manual mode: press Enter to check chapter {:02} again",
-            focus.number
-        ),
-        (false, Some(ch)) => format!("Watching exercises/{} for changes", ch.dir_name()),
-        (false, None) => "Watching exercises/ for changes".to_string(),
-    };
-    say(raw, &format!("{} ({keys}).\n\n", ui::strong(what)));
+    say(raw, &banner(&focus, only, manual, interactive));
 
     check(root, &focus, raw);
     while let Ok(input) = rx.recv() {
@@ -282,6 +262,34 @@ pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bo
     drop(watcher);
     say(raw, &format!("Bye. `{}` shows where you are.\n", ui::me0()));
     Ok(())
+}
+
+/// The chapter to watch first: the first one not done.
+fn first_not_done(root: &Path, chapters: &[Chapter]) -> Result<Chapter> {
+    let state = State::load(root)?;
+    Ok(chapters
+        .iter()
+        .find(|c| !state::status(root, c, &state).is_done())
+        .unwrap_or(&chapters[0])
+        .clone())
+}
+
+/// The first line: what is watched and which keys do what.
+fn banner(focus: &Chapter, only: Option<&Chapter>, manual: bool, interactive: bool) -> String {
+    let keys = if interactive {
+        "keys: h = next hint, Enter = check again, q = quit"
+    } else {
+        "input lines: h = next hint, empty = check again, q = quit"
+    };
+    let what = match (manual, only) {
+        (true, _) => format!(
+            "Manual mode: press Enter to check chapter {:02} again",
+            focus.number
+        ),
+        (false, Some(ch)) => format!("Watching exercises/{} for changes", ch.dir_name()),
+        (false, None) => "Watching exercises/ for changes".to_string(),
+    };
+    format!("{} ({keys}).\n\n", ui::strong(what))
 }
 
 fn check(root: &Path, ch: &Chapter, raw: bool) {
