@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use certs::Files;
@@ -215,8 +216,26 @@ impl PyServer {
 /// The Python peer, unbuffered (as on the machines where the port once came in two
 /// writes), so its output reaches the test as it is written.
 fn python(args: &[String]) -> Process {
-    Process::try_spawn("python3", args, &[("PYTHONUNBUFFERED", "1")])
+    Process::try_spawn(python_program(), args, &[("PYTHONUNBUFFERED", "1")])
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The Python interpreter itself. `python3` on the PATH may be a version manager's shim
+/// (pyenv's is a bash script that costs more CPU than Python's own start, on every peer);
+/// it is asked once for `sys.executable`, and later peers start Python directly.
+fn python_program() -> &'static str {
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && Path::new(s).is_file())
+            .unwrap_or_else(|| "python3".to_string())
+    })
 }
 
 /// A Python client that misbehaves against `addr` as told. It ends by itself; the guard
