@@ -118,9 +118,12 @@ impl Identity {
                 .collect();
             fs::write(dir.join(format!("{n}.intermediates.crt")), extra)?;
         }
-        fs::write(dir.join(format!("{n}.key")), self.key_pem())?;
-        fs::write(dir.join(format!("{n}.key.der")), self.key_der())?;
-        fs::write(dir.join(format!("{n}.legacy.key")), self.key_legacy_pem())?;
+        write_private(&dir.join(format!("{n}.key")), self.key_pem().as_bytes())?;
+        write_private(&dir.join(format!("{n}.key.der")), &self.key_der())?;
+        write_private(
+            &dir.join(format!("{n}.legacy.key")),
+            self.key_legacy_pem().as_bytes(),
+        )?;
         if encrypted {
             self.write_encrypted_into(dir)?;
         }
@@ -128,10 +131,30 @@ impl Identity {
     }
 
     fn write_encrypted_into(&self, dir: &Path) -> io::Result<()> {
-        fs::write(
-            dir.join(format!("{}.enc.key", self.name)),
-            self.key_encrypted_pem(PASSPHRASE),
+        write_private(
+            &dir.join(format!("{}.enc.key", self.name)),
+            self.key_encrypted_pem(PASSPHRASE).as_bytes(),
         )
+    }
+}
+
+/// Writes a private key readable by its owner only (0600 on Unix), as `openssl genpkey`
+/// does: `cargo run -p certs -- DIR` may write into a shared folder. A file that was there
+/// already gets the same mode.
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let f = options.open(path)?;
+        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+        io::Write::write_all(&mut &f, bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        io::Write::write_all(&mut options.open(path)?, bytes)
     }
 }
 
@@ -317,9 +340,11 @@ pub struct Files {
 
 impl Files {
     pub fn new() -> io::Result<Files> {
+        let base = folder_base();
+        remove_stale_folders(&base);
         let dir = tempfile::Builder::new()
-            .prefix("workbook-certs-")
-            .tempdir()?;
+            .prefix(&format!("{FOLDER_PREFIX}{}-", std::process::id()))
+            .tempdir_in(&base)?;
         // The RSA identity and the encrypted keys are written when a test first asks for
         // one of their files: together they cost more than everything else.
         pki().write_cheap_files(dir.path(), false)?;
@@ -356,6 +381,56 @@ impl Files {
         }
         assert!(p.exists(), "certs::Files has no file named {name:?}");
         p
+    }
+}
+
+/// The start of every [`Files`] folder's name; the pid of the process that made it follows.
+const FOLDER_PREFIX: &str = "workbook-certs-";
+
+/// Where [`Files`] makes its folders: `$TMPDIR` when it is set, else `/dev/shm` (memory)
+/// when it is there, else the system's temporary folder. Every test makes a folder of about
+/// a hundred files and deletes it; on a disk file system that costs tens of milliseconds of
+/// kernel time per folder (ext4 here: 90 ms), in memory about one, and the learner waits
+/// for it after every save.
+pub fn folder_base() -> PathBuf {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let shm = Path::new("/dev/shm");
+        if std::env::var_os("TMPDIR").is_none_or(|d| d.is_empty()) && shm.is_dir() {
+            let probe = tempfile::Builder::new()
+                .prefix(FOLDER_PREFIX)
+                .tempdir_in(shm);
+            if probe.is_ok() {
+                return shm.to_path_buf();
+            }
+        }
+        std::env::temp_dir()
+    })
+    .clone()
+}
+
+/// Removes the folders of [`Files`] whose process is gone. A folder is removed when its
+/// [`Files`] is dropped, but a test program killed without unwinding (SIGKILL, or a chapter
+/// test stopped by the workbook) drops nothing; the next one cleans up after it.
+fn remove_stale_folders(base: &Path) {
+    // Only where a live pid can be told from a dead one by looking.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(rd) = fs::read_dir(base) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(FOLDER_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A TLS peer that misbehaves on purpose, for the workbook's tests.
 
-Server modes print "LISTENING <port>" once they listen on 127.0.0.1 (port 0: the kernel picks).
+Server modes print one line, "LISTENING <port>", in a single write once they listen on
+127.0.0.1 (port 0: the kernel picks). Every mode also ends when the test program that started
+it dies: a thread watches the parent's pid.
 Client modes connect to HOST:PORT. Every mode ends by itself: nothing here runs forever.
 
   server no-close-notify CERT KEY   handshake, send "hello\\n", close TCP without close_notify
@@ -13,12 +15,29 @@ Client modes connect to HOST:PORT. Every mode ends by itself: nothing here runs 
   client stall HOST PORT            connect and never send a byte
   client no-close-notify HOST PORT CA   handshake, send "hello\\n", close TCP without close_notify
 """
+import os
 import socket
 import ssl
 import sys
+import threading
 import time
 
 LIFETIME = 30  # seconds: a stalled peer gives up by itself long after any test timeout
+
+
+def die_with_parent():
+    """Ends this peer when its parent (the test program) is gone, even if the parent was
+    killed and never stopped us; the test kit's PR_SET_PDEATHSIG does the same, this also
+    covers a peer started some other way."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def listen():
@@ -26,7 +45,10 @@ def listen():
     s.bind(("127.0.0.1", 0))
     s.listen(16)
     s.settimeout(LIFETIME)
-    print("LISTENING", s.getsockname()[1], flush=True)
+    # One write: print("LISTENING", port) makes two when Python is unbuffered, and a reader
+    # could see "LISTENING" without its port.
+    sys.stdout.write("LISTENING %d\n" % s.getsockname()[1])
+    sys.stdout.flush()
     return s
 
 
@@ -102,5 +124,6 @@ def client(mode, args):
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
+    die_with_parent()
     role, mode, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
     (serve if role == "server" else client)(mode, rest)

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use certs::Files;
@@ -23,22 +24,28 @@ impl SServer {
     /// Starts `openssl s_server -accept 127.0.0.1:0` with `args` added, and waits for it
     /// to print the address it listens on.
     pub fn start<S: AsRef<str>>(args: &[S]) -> SServer {
+        SServer::try_start(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`SServer::start`], with an error instead of a panic (for the workbook's `bench`).
+    pub fn try_start<S: AsRef<str>>(args: &[S]) -> Result<SServer, String> {
         let mut all = vec![
             "s_server".to_string(),
             "-accept".into(),
             "127.0.0.1:0".into(),
         ];
         all.extend(args.iter().map(|a| a.as_ref().to_string()));
-        let mut process = Process::spawn("openssl", &all);
-        let rest = complete_line(&mut process, "ACCEPT ")
-            .unwrap_or_else(|e| panic!("openssl s_server did not start: {e}"));
-        let addr: SocketAddr = rest.trim().parse().unwrap_or_else(|_| {
-            panic!(
+        let mut process = Process::try_spawn("openssl", &all, &[])?;
+        let rest = process
+            .wait_for_line("ACCEPT ", START_TIMEOUT)
+            .map_err(|e| format!("openssl s_server did not start: {e}"))?;
+        let addr = rest.parse().map_err(|_| {
+            format!(
                 "cannot read the address from s_server's output:\n{}",
                 process.transcript()
             )
-        });
-        SServer { addr, process }
+        })?;
+        Ok(SServer { addr, process })
     }
 
     /// Starts s_server with identity `name` of the certificate set (`server`, `expired`,
@@ -74,30 +81,6 @@ pub fn identity_args(files: &Files, name: &str, cert: &str, key: &str, chain: &s
 
 fn path(files: &Files, name: &str) -> String {
     files.path(name).display().to_string()
-}
-
-/// Waits until the program has printed a whole line that starts with `prefix` (up to its
-/// newline: a line read while it is still arriving could hold half a port number) and
-/// returns the rest of that line.
-fn complete_line(process: &mut Process, prefix: &str) -> Result<String, String> {
-    let deadline = std::time::Instant::now() + START_TIMEOUT;
-    loop {
-        let out = process.wait_for(prefix.trim_end(), START_TIMEOUT)?;
-        if let Some(at) = out.find(prefix) {
-            let rest = &out[at + prefix.len()..];
-            if let Some(end) = rest.find('\n') {
-                return Ok(rest[..end].to_string());
-            }
-        }
-        if std::time::Instant::now() >= deadline {
-            return Err(format!(
-                "no whole line starting {prefix:?} within {} s\n{}",
-                START_TIMEOUT.as_secs(),
-                process.transcript()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// A finished run of a program: exit status (None if it had to be killed) and its output.
@@ -211,20 +194,48 @@ impl PyServer {
             args.push(path(files, "server.chain.crt"));
             args.push(path(files, "server.key"));
         }
-        let mut process = Process::spawn("python3", &args);
-        let rest = complete_line(&mut process, "LISTENING ")
-            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
-        let port: u16 = rest.trim().parse().unwrap_or_else(|_| {
-            panic!(
-                "cannot read the Python peer's port from:\n{}",
-                process.transcript()
-            )
-        });
+        let mut process = python(&args);
+        // One line, "LISTENING <port>", written whole; read only once its newline is there.
+        let port: u16 = process
+            .wait_for_line("LISTENING ", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
+            .parse()
+            .unwrap_or_else(|_| {
+                panic!(
+                    "cannot read the Python peer's port from:\n{}",
+                    process.transcript()
+                )
+            });
         PyServer {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             process,
         }
     }
+}
+
+/// The Python peer, unbuffered (as on the machines where the port once came in two
+/// writes), so its output reaches the test as it is written.
+fn python(args: &[String]) -> Process {
+    Process::try_spawn(python_program(), args, &[("PYTHONUNBUFFERED", "1")])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The Python interpreter itself. `python3` on the PATH may be a version manager's shim
+/// (pyenv's is a bash script that costs more CPU than Python's own start, on every peer);
+/// it is asked once for `sys.executable`, and later peers start Python directly.
+fn python_program() -> &'static str {
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && Path::new(s).is_file())
+            .unwrap_or_else(|| "python3".to_string())
+    })
 }
 
 /// A Python client that misbehaves against `addr` as told. It ends by itself; the guard
@@ -241,7 +252,7 @@ pub fn py_client(files: &Files, addr: SocketAddr, how: Misbehaviour) -> Process 
     if matches!(how, Misbehaviour::NoCloseNotify) {
         args.push(path(files, "ca.crt"));
     }
-    Process::spawn("python3", &args)
+    python(&args)
 }
 
 /// Runs `curl` against `https://localhost:PORT/` trusting the workbook's root, with `args`

@@ -6,11 +6,8 @@
 //! (the capstone). Until those chapters exist, their columns say so: no number is ever
 //! made up.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -60,62 +57,20 @@ impl Rate {
     }
 }
 
-/// `openssl s_server -www` on an ephemeral port; killed on drop.
-struct SServer {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl SServer {
-    fn start(files: &certs::Files) -> Result<SServer> {
-        let mut child = Command::new("openssl")
-            .args(["s_server", "-accept", "127.0.0.1:0", "-www", "-cert"])
-            .arg(files.dir().join("server.crt"))
-            .arg("-key")
-            .arg(files.dir().join("server.key"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context(
-                "cannot start `openssl s_server` (`{me} doctor` says how to install openssl)",
-            )?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow!("no stdout from s_server"))?;
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if !sent {
-                    if let Some(a) = line.trim().strip_prefix("ACCEPT ") {
-                        let _ = tx.send(a.trim().to_string());
-                        sent = true;
-                    }
-                }
-            }
-        });
-        let mut server = SServer {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
-        let text = rx
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| anyhow!("openssl s_server did not start listening within 10 s"))?;
-        server.addr = text
-            .parse()
-            .with_context(|| format!("cannot read s_server's address from {text:?}"))?;
-        Ok(server)
-    }
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `openssl s_server -www` on an ephemeral port, through the test kit's guard (killed on
+/// drop, and with this program if it dies). A missing `openssl` says how to install it.
+fn s_server(files: &certs::Files) -> Result<testkit::peers::SServer> {
+    let cert = files.dir().join("server.crt");
+    let key = files.dir().join("server.key");
+    let args = [
+        "-www".to_string(),
+        "-cert".into(),
+        cert.display().to_string(),
+        "-key".into(),
+        key.display().to_string(),
+    ];
+    testkit::peers::SServer::try_start(&args)
+        .map_err(|e| anyhow!("{e}\n(`{} doctor` says how to install openssl)", ui::me()))
 }
 
 /// One connection: handshake, a GET, the whole reply, close_notify. Returns the session
@@ -201,7 +156,7 @@ pub fn run(chapters: &[Chapter], seconds: u64, tls: Tls) -> Result<()> {
     );
     println!("Each connection: handshake, GET /, the whole reply, close_notify.\n");
 
-    let server = SServer::start(&files)?;
+    let server = s_server(&files)?;
     let spin = ui::spinner("openssl s_server: full handshakes".into());
     let full = measure(server.addr, &ca, tls, false, time);
     spin.set_message("openssl s_server: resumed handshakes");

@@ -11,15 +11,17 @@ use crate::manifest::Chapter;
 use crate::state::{self, State, Status};
 use crate::ui;
 
-/// A grade, and whether it was remembered (it is not when the files changed while cargo
-/// was running: the verdict may be for a mix of old and new).
+/// A grade, and whether it was remembered. It is not when the files changed while cargo
+/// was running (the verdict may be for a mix of old and new), nor when the run gave no
+/// verdict at all ([`Report::aborted`]: a killed test program, a missing `openssl`, a
+/// workspace cargo cannot load).
 pub struct Graded {
     pub report: Report,
     pub recorded: bool,
 }
 
 /// Runs the chapter's tests and remembers the verdict for the files as they were.
-pub fn grade(root: &Path, ch: &Chapter, state: &mut State) -> Result<Graded> {
+pub fn grade(root: &Path, ch: &Chapter) -> Result<Graded> {
     let dir = ch.exercise_dir(root);
     if !dir.join("Cargo.toml").is_file() {
         anyhow::bail!(
@@ -31,11 +33,99 @@ pub fn grade(root: &Path, ch: &Chapter, state: &mut State) -> Result<Graded> {
     let before = state::hash(root, ch)?;
     let report = grade::run(root, &ch.exercise_package(), None)?;
     let after = state::hash(root, ch)?;
-    let recorded = before == after;
+    let recorded = before == after && report.aborted.is_none();
     if recorded {
-        state.record(ch, after, state::exercise_hash(root, ch)?, &report);
+        let exercise_hash = state::exercise_hash(root, ch)?;
+        State::update(root, |state| {
+            state.record(ch, after, exercise_hash, &report);
+        })?;
     }
     Ok(Graded { report, recorded })
+}
+
+/// The chapter to do after `after` (or the first not done), for "Next:" lines.
+pub fn next_chapter<'a>(
+    root: &Path,
+    chapters: &'a [Chapter],
+    state: &State,
+    after: u32,
+) -> Option<&'a Chapter> {
+    let open = |c: &&Chapter| !state::status(root, c, state).is_done();
+    chapters
+        .iter()
+        .filter(|c| c.number > after)
+        .find(open)
+        .or_else(|| chapters.iter().find(open))
+}
+
+/// `workbook check [N]`: grades chapter N (or every chapter) and explains the verdict;
+/// true when every graded chapter passes.
+pub fn check(root: &Path, chapters: &[Chapter], n: Option<u32>) -> Result<bool> {
+    let me = ui::me();
+    let selected = ui::selection(chapters, n)?;
+    if let [ch] = selected.as_slice() {
+        let spin = ui::spinner(format!(
+            "checking chapter {:02} (cargo test -p {})",
+            ch.number,
+            ch.exercise_package()
+        ));
+        let graded = grade(root, ch);
+        spin.finish_and_clear();
+        let graded = graded?;
+        let state = State::load(root)?;
+        print!("{}", explain(ch, &graded.report, &state));
+        if !graded.recorded && graded.report.aborted.is_none() {
+            println!("(your files changed while the tests ran: check again for a verdict on the new ones)");
+        }
+        if graded.report.all_passed() {
+            match next_chapter(root, chapters, &state, ch.number) {
+                Some(next) => println!(
+                    "Next: chapter {:02}, {} (`{me} check {}`).",
+                    next.number, next.title, next.number
+                ),
+                None => println!("{}", ui::good("Every chapter is done. Well done!")),
+            }
+        }
+        return Ok(graded.report.all_passed());
+    }
+
+    let bar = ui::bar(selected.len() as u64);
+    let mut failing = Vec::new();
+    for ch in &selected {
+        bar.set_message(format!(
+            "chapter {:02}: cargo test -p {}",
+            ch.number,
+            ch.exercise_package()
+        ));
+        let graded = grade(root, ch)?;
+        bar.inc(1);
+        bar.suspend(|| println!("{}", verdict_line(ch, &graded.report)));
+        if !graded.report.all_passed() {
+            failing.push((ch.clone(), graded.report));
+        }
+    }
+    bar.finish_and_clear();
+    let passed = selected.len() - failing.len();
+    println!(
+        "\n{} {passed}/{} chapters pass",
+        ui::bar_text(passed, selected.len(), 20),
+        selected.len()
+    );
+    if let Some((ch, report)) = failing.first() {
+        println!("\nThe first chapter to work on:\n");
+        print!("{}", explain(ch, report, &State::load(root)?));
+        if failing.len() > 1 {
+            let others: Vec<String> = failing[1..]
+                .iter()
+                .map(|(c, _)| c.number.to_string())
+                .collect();
+            println!(
+                "Also failing: chapter(s) {}; `{me} check N` explains each.",
+                others.join(", ")
+            );
+        }
+    }
+    Ok(failing.is_empty())
 }
 
 /// A failure message as the learner should read it: the panic's words first, its
@@ -101,7 +191,14 @@ pub fn hint_line(ch: &Chapter, state: &State) -> String {
 /// The first line of a verdict: "chapter 00 passes: 4 of 4 tests (0.8 s)".
 pub fn verdict_line(ch: &Chapter, r: &Report) -> String {
     let secs = r.elapsed.as_secs_f64();
-    if r.all_passed() {
+    if r.aborted.is_some() {
+        format!(
+            "{} chapter {:02} ({}): no verdict, the tests did not run to the end ({secs:.1} s)",
+            ui::note("?"),
+            ch.number,
+            ch.title
+        )
+    } else if r.all_passed() {
         format!(
             "{} chapter {:02} ({}) passes: {} of {} tests ({secs:.1} s)",
             ui::good("✓"),
@@ -134,6 +231,25 @@ pub fn verdict_line(ch: &Chapter, r: &Report) -> String {
 pub fn explain(ch: &Chapter, r: &Report, state: &State) -> String {
     let mut out = verdict_line(ch, r);
     out.push('\n');
+    if let Some(why) = &r.aborted {
+        let _ = write!(out, "\n{}\n", indent(why.trim(), "  "));
+        let own = format!("exercises/{}", ch.dir_name());
+        if let Some(other) = other_exercise(why, &own) {
+            let _ = writeln!(
+                out,
+                "\nThe problem is in {other}, not in chapter {:02}: cargo loads every chapter \
+                 of the workspace, so one broken crate stops them all. Fix it there (or put \
+                 it back with `{} reset N`), then check again.",
+                ch.number,
+                ui::me()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nThis says nothing about your code, so it was not remembered as a grade."
+        );
+        return out;
+    }
     if r.all_passed() {
         return out;
     }
@@ -186,6 +302,23 @@ pub fn explain(ch: &Chapter, r: &Report, state: &State) -> String {
     out
 }
 
+/// The first `exercises/NN-slug` folder named in `text` that is not `own`.
+fn other_exercise(text: &str, own: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(i) = rest.find("exercises/") {
+        let tail = &rest[i..];
+        let end = tail[10..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map_or(tail.len(), |n| n + 10);
+        let name = &tail[..end];
+        if name.len() > 10 && name != own {
+            return Some(name.to_string());
+        }
+        rest = &tail[end..];
+    }
+    None
+}
+
 /// Where the rendered book is (or will be): the build dir of book/book.toml.
 pub fn book_dir(root: &Path) -> PathBuf {
     let book = root.join("book");
@@ -221,9 +354,9 @@ fn normalize(p: &Path) -> PathBuf {
 
 /// `workbook` with no arguments: every chapter's state, progress, what to do next and
 /// where the book is. Reads files and the state only; never runs cargo.
-pub fn overview(root: &Path, chapters: &[Chapter]) -> String {
+pub fn overview(root: &Path, chapters: &[Chapter]) -> Result<String> {
     let me = ui::me();
-    let state = State::load(root);
+    let state = State::load(root)?;
     let statuses: Vec<Status> = chapters
         .iter()
         .map(|c| state::status(root, c, &state))
@@ -321,11 +454,16 @@ pub fn overview(root: &Path, chapters: &[Chapter]) -> String {
             index.display()
         );
     }
-    out
+    Ok(out)
 }
 
 /// Shows the next hint tier of `ch` and remembers it; `all` shows every tier.
-pub fn hint(ch: &Chapter, state: &mut State, all: bool) -> String {
+pub fn hint(root: &Path, ch: &Chapter, all: bool) -> Result<String> {
+    State::update(root, |state| hint_text(ch, state, all))
+}
+
+/// The text of the next hint (or all of them), counting it as seen in `state`.
+pub fn hint_text(ch: &Chapter, state: &mut State, all: bool) -> String {
     let me = ui::me();
     let total = ch.hints.len();
     if total == 0 {
@@ -344,8 +482,10 @@ pub fn hint(ch: &Chapter, state: &mut State, all: bool) -> String {
         }
         entry.hints_seen = total;
     } else {
+        // The count comes from a file the learner can edit: no arithmetic on it may
+        // overflow.
         let last_seen = entry.hints_seen >= total;
-        let tier = (entry.hints_seen + 1).min(total);
+        let tier = entry.hints_seen.saturating_add(1).min(total);
         entry.hints_seen = tier;
         out.push_str(&format!(
             "Hint {tier} of {total} ({}) for chapter {:02}:\n  {}\n",
@@ -370,11 +510,10 @@ pub fn hint(ch: &Chapter, state: &mut State, all: bool) -> String {
             ));
         }
     }
-    if let Err(e) = state.save() {
-        out.push_str(&format!(
-            "{} cannot save which hints you have seen: {e:#}\n",
-            ui::note("warning:")
-        ));
-    }
     out
+}
+
+/// Forgets which hints of `ch` were seen.
+pub fn forget_hints(root: &Path, ch: &Chapter) -> Result<()> {
+    State::update(root, |state| state.chapter_mut(ch).hints_seen = 0)
 }

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod book;
+pub mod cli;
 pub mod doctor;
 pub mod grade;
 pub mod learner;

@@ -7,8 +7,10 @@ use std::path::Path;
 use anyhow::Result;
 use similar::{ChangeTag, TextDiff};
 
+use crate::learner;
 use crate::manifest::Chapter;
 use crate::shipped;
+use crate::state::{self, State, Status};
 use crate::ui;
 
 /// Every file of the solution's `src/`, each under a header line.
@@ -95,4 +97,78 @@ pub fn diff(root: &Path, ch: &Chapter) -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// `workbook solution N`: the solution, once the chapter passes (or with `force`).
+pub fn run(root: &Path, ch: &Chapter, diff: bool, force: bool) -> Result<bool> {
+    let me = ui::me();
+    let state = State::load(root)?;
+    let (passes, why) = match state::status(root, ch, &state) {
+        Status::Done(_) => (true, String::new()),
+        Status::NotStarted => (false, "you have not started it yet".to_string()),
+        Status::Failing(g) if !g.compiled => (false, "your exercise does not compile".to_string()),
+        Status::Failing(g) => (
+            false,
+            format!(
+                "its last check failed: {} of {} tests pass",
+                g.tests_passed, g.tests_total
+            ),
+        ),
+        Status::Changed(_) | Status::Edited | Status::Unchecked => {
+            let spin = ui::spinner(format!(
+                "your files changed since the last check: checking chapter {:02} first",
+                ch.number
+            ));
+            let graded = learner::grade(root, ch);
+            spin.finish_and_clear();
+            let graded = graded?;
+            let r = &graded.report;
+            let why = if let Some(why) = &r.aborted {
+                format!("its tests could not run to the end, so there is no verdict: {why}")
+            } else if r.compiled {
+                format!(
+                    "it does not pass yet: {} of {} tests pass",
+                    r.passed(),
+                    r.tests.len()
+                )
+            } else {
+                "your exercise does not compile".to_string()
+            };
+            (r.all_passed(), why)
+        }
+    };
+    if passes {
+        println!(
+            "{} Chapter {:02} passes, so here is the solution{}.\n",
+            ui::good("✓"),
+            ch.number,
+            if diff {
+                ", as a diff of your files against it"
+            } else {
+                ""
+            }
+        );
+    } else if force {
+        eprintln!(
+            "{} chapter {:02} is not solved ({why}). Showing its solution anyway, as you asked: \
+             reading it now takes away the part where you work it out.\n",
+            ui::note("warning:"),
+            ch.number
+        );
+    } else {
+        eprintln!(
+            "Chapter {:02} is not solved yet: {why}. Solve it first (`{me} check {n}`, \
+             `{me} hint {n}`); `{me} solution {n} --force` shows it anyway.",
+            ch.number,
+            n = ch.number
+        );
+        return Ok(false);
+    }
+    let text = if diff {
+        self::diff(root, ch)?
+    } else {
+        show(root, ch)?
+    };
+    print!("{text}");
+    Ok(true)
 }

@@ -4,7 +4,9 @@
 //!
 //! A verdict is shown only while the exercise's files still hash the same, so `workbook`
 //! can answer without running cargo and is never stale. A state file that cannot be read
-//! is set aside with a warning, never a panic.
+//! is set aside with a warning, never a panic; one that
+//! cannot be read is an error, never silently replaced. Changes go through
+//! [`State::update`], under a lock.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -66,12 +68,24 @@ pub fn dir(root: &Path) -> PathBuf {
 }
 
 impl State {
-    /// Reads the state file; a missing one is an empty state, and a damaged one is set
-    /// aside (renamed to `state.json.damaged`) with a one-line warning.
-    pub fn load(root: &Path) -> State {
+    /// Reads the state file. A missing one is an empty state; one that is not JSON is set
+    /// aside (renamed to `state.json.damaged`) with a one-line warning, so nothing is lost.
+    /// One that cannot be read at all (no permission, a folder in its place) is an error:
+    /// replacing it would throw away the learner's hints and grades.
+    pub fn load(root: &Path) -> Result<State> {
         let path = dir(root).join("state.json");
         let mut state = match fs::read(&path) {
-            Err(_) => State::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot read the workbook's state file {} (your grades and the hints you \
+                         have seen); nothing was changed. Make it readable again, or move it \
+                         away to start afresh",
+                        path.display()
+                    )
+                })
+            }
             Ok(bytes) => match serde_json::from_slice::<State>(&bytes) {
                 Ok(s) => s,
                 Err(e) => {
@@ -88,11 +102,23 @@ impl State {
             },
         };
         state.path = path;
-        state
+        Ok(state)
     }
 
-    /// Writes the state atomically (a temporary file renamed over the old one).
-    pub fn save(&self) -> Result<()> {
+    /// Reads the state, lets `change` change it, and writes it back, all under a lock on
+    /// the state folder: two commands at once (a `check` while `hint` is asked) each see
+    /// the other's change instead of writing over it.
+    pub fn update<R>(root: &Path, change: impl FnOnce(&mut State) -> R) -> Result<R> {
+        let _lock = Lock::take(&dir(root))?;
+        let mut state = State::load(root)?;
+        let r = change(&mut state);
+        state.save()?;
+        Ok(r)
+    }
+
+    /// Writes the state atomically (a temporary file renamed over the old one). Use
+    /// [`State::update`] to change it: it holds the lock.
+    fn save(&self) -> Result<()> {
         let parent = self.path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -101,8 +127,10 @@ impl State {
             .with_extension(format!("json.tmp{}", std::process::id()));
         let text = serde_json::to_string_pretty(self).context("cannot encode the state")?;
         fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        fs::rename(&tmp, &self.path)
-            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        fs::rename(&tmp, &self.path).with_context(|| {
+            let _ = fs::remove_file(&tmp);
+            format!("cannot write {}", self.path.display())
+        })?;
         Ok(())
     }
 
@@ -155,12 +183,8 @@ fn hash_of(root: &Path, ch: &Chapter, with_kit: bool) -> Result<String> {
     let mut add_tree = |label: &str, base: &Path, sub: &[&str]| -> Result<()> {
         for s in sub {
             let p = base.join(s);
-            let files = if p.is_file() {
-                let bytes = fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-                BTreeMap::from([(s.to_string(), bytes)])
-            } else {
-                shipped::read_tree(base, &p)?
-            };
+            // Links are named, never followed (see shipped::entries).
+            let files = shipped::read_tree(base, &p)?;
             for (rel, bytes) in files {
                 h.update(label.as_bytes());
                 h.update([0]);
@@ -180,6 +204,41 @@ fn hash_of(root: &Path, ch: &Chapter, with_kit: bool) -> Result<String> {
         }
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// An exclusive lock on the state folder (`state.lock` in it), released on drop.
+struct Lock {
+    /// Closing the file releases the lock.
+    _file: fs::File,
+}
+
+impl Lock {
+    fn take(dir: &Path) -> Result<Lock> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("state.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            loop {
+                // SAFETY: flock on a file descriptor this function owns.
+                let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+                if r == 0 {
+                    break;
+                }
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                }
+            }
+        }
+        Ok(Lock { _file: file })
+    }
 }
 
 /// A chapter's state as the learner sees it.

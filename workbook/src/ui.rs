@@ -53,11 +53,12 @@ pub fn selection(chapters: &[Chapter], n: Option<u32>) -> anyhow::Result<Vec<Cha
 }
 
 /// How the learner runs this program, for the commands messages suggest: `workbook`
-/// when it was started directly (installed, or target/debug/workbook), and `cargo run -p
-/// workbook --` when `cargo run` started it, as the README shows.
+/// when it was started directly (installed, or target/debug/workbook), and `cargo
+/// workbook` when cargo started it, as the README shows (the alias in .cargo/config.toml
+/// for `cargo run -q -p workbook --`).
 pub fn me() -> &'static str {
     if via_cargo_run() {
-        "cargo run -p workbook --"
+        "cargo workbook"
     } else {
         "workbook"
     }
@@ -65,11 +66,7 @@ pub fn me() -> &'static str {
 
 /// [`me`] without arguments after it.
 pub fn me0() -> &'static str {
-    if via_cargo_run() {
-        "cargo run -p workbook"
-    } else {
-        "workbook"
-    }
+    me()
 }
 
 /// `cargo run` gives the program its package's variables; a program started directly has

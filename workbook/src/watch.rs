@@ -6,9 +6,8 @@
 //! quits, so a script or a test can drive it. `--manual`, or a file system where watching
 //! cannot start, re-grades on Enter only.
 
-use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::Duration;
@@ -27,7 +26,8 @@ use crate::ui;
 const DEBOUNCE: Duration = Duration::from_millis(200);
 
 enum Input {
-    Changed(PathBuf),
+    /// A graded file of this chapter was saved (after a quiet moment: see [`DEBOUNCE`]).
+    Changed(u32),
     Hint,
     Again,
     Quit,
@@ -122,6 +122,66 @@ fn owner<'a>(root: &Path, chapters: &'a [Chapter], path: &Path) -> Option<&'a Ch
     })
 }
 
+/// Watches `exercises/` and sends [`Input::Changed`] once per chapter whose graded files
+/// were saved, after a quiet moment: editors write a file in steps. Chapters other than
+/// `only` are ignored. The watcher stops when the returned value is dropped.
+fn watch_files(
+    root: &Path,
+    chapters: &[Chapter],
+    only: Option<u32>,
+    tx: Sender<Input>,
+) -> notify::Result<notify::RecommendedWatcher> {
+    let (paths_tx, paths) = mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(paths_tx)?;
+    watcher.watch(&root.join("exercises"), RecursiveMode::Recursive)?;
+    let root = root.to_path_buf();
+    let chapters = chapters.to_vec();
+    thread::spawn(move || {
+        // Chapters changed since the last quiet moment, in the order they changed.
+        let mut pending: Vec<u32> = Vec::new();
+        loop {
+            let event = if pending.is_empty() {
+                paths.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                paths.recv_timeout(DEBOUNCE)
+            };
+            match event {
+                Ok(Ok(ev)) => {
+                    if !matches!(
+                        ev.kind,
+                        notify::EventKind::Modify(_)
+                            | notify::EventKind::Create(_)
+                            | notify::EventKind::Remove(_)
+                    ) {
+                        continue;
+                    }
+                    for p in &ev.paths {
+                        if let Some(ch) = owner(&root, &chapters, p) {
+                            let wanted = only.is_none_or(|o| o == ch.number);
+                            if wanted && !pending.contains(&ch.number) {
+                                pending.push(ch.number);
+                            }
+                        }
+                    }
+                }
+                Ok(Err(e)) => {
+                    let _ = tx.send(Input::WatchFailed(e.to_string()));
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    for n in pending.drain(..) {
+                        if tx.send(Input::Changed(n)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    });
+    Ok(watcher)
+}
+
 /// Runs the loop until `q`, the end of input, or Ctrl-C.
 pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bool) -> Result<()> {
     let (tx, rx) = mpsc::channel::<Input>();
@@ -129,65 +189,93 @@ pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bo
     let _raw = if interactive { RawMode::enable() } else { None };
     let raw = _raw.is_some();
 
-    let mut watcher_alive = None;
+    let mut watcher = None;
     let mut manual = manual;
     if !manual {
-        let events = tx.clone();
-        let made =
-            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-                Ok(ev) => {
-                    if matches!(
-                        ev.kind,
-                        notify::EventKind::Modify(_)
-                            | notify::EventKind::Create(_)
-                            | notify::EventKind::Remove(_)
-                    ) {
-                        for p in ev.paths {
-                            let _ = events.send(Input::Changed(p));
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = events.send(Input::WatchFailed(e.to_string()));
-                }
-            });
-        let watch_dir = root.join("exercises");
-        match made.and_then(|mut w| w.watch(&watch_dir, RecursiveMode::Recursive).map(|()| w)) {
-            Ok(w) => watcher_alive = Some(w),
+        match watch_files(root, chapters, only.map(|c| c.number), tx.clone()) {
+            Ok(w) => watcher = Some(w),
             Err(e) => {
                 say(
                     raw,
                     &format!(
                         "{} cannot watch {} for changes ({e}); manual mode: press Enter to check again.\n",
                         ui::note("note:"),
-                        watch_dir.display()
+                        root.join("exercises").display()
                     ),
                 );
                 manual = true;
             }
         }
     }
-    {
-        let tx = tx.clone();
-        thread::spawn(move || {
-            if interactive {
-                read_keys(tx)
-            } else {
-                read_lines(tx)
-            }
-        });
-    }
-    drop(tx);
+    thread::spawn(move || {
+        if interactive {
+            read_keys(tx)
+        } else {
+            read_lines(tx)
+        }
+    });
 
-    let mut state = State::load(root);
     let mut focus: Chapter = match only {
         Some(ch) => ch.clone(),
-        None => chapters
-            .iter()
-            .find(|c| !state::status(root, c, &state).is_done())
-            .unwrap_or(&chapters[0])
-            .clone(),
+        None => first_not_done(root, chapters)?,
     };
+    say(raw, &banner(&focus, only, manual, interactive));
+
+    check(root, &focus, raw);
+    while let Ok(input) = rx.recv() {
+        match input {
+            Input::Quit => break,
+            Input::Hint => {
+                let text = learner::hint(root, &focus, false)
+                    .unwrap_or_else(|e| format!("{} {e:#}\n", ui::bad("error:")));
+                say(raw, &format!("\n{text}\n"));
+            }
+            Input::Again => check(root, &focus, raw),
+            Input::WatchFailed(e) => {
+                say(
+                    raw,
+                    &format!(
+                        "{} the file watcher failed ({e}); from now on press Enter to check again.\n",
+                        ui::note("note:")
+                    ),
+                );
+                watcher = None;
+            }
+            Input::Changed(n) => {
+                let Some(ch) = chapters.iter().find(|c| c.number == n) else {
+                    continue;
+                };
+                // A save that changes nothing (or an editor's temporary file) needs no grade.
+                let fresh = state::hash(root, ch).ok();
+                let known = State::load(root)
+                    .ok()
+                    .and_then(|s| s.chapter(ch).grade)
+                    .map(|g| g.hash);
+                if fresh.is_some() && known == fresh {
+                    continue;
+                }
+                focus = ch.clone();
+                check(root, &focus, raw);
+            }
+        }
+    }
+    drop(watcher);
+    say(raw, &format!("Bye. `{}` shows where you are.\n", ui::me0()));
+    Ok(())
+}
+
+/// The chapter to watch first: the first one not done.
+fn first_not_done(root: &Path, chapters: &[Chapter]) -> Result<Chapter> {
+    let state = State::load(root)?;
+    Ok(chapters
+        .iter()
+        .find(|c| !state::status(root, c, &state).is_done())
+        .unwrap_or(&chapters[0])
+        .clone())
+}
+
+/// The first line: what is watched and which keys do what.
+fn banner(focus: &Chapter, only: Option<&Chapter>, manual: bool, interactive: bool) -> String {
     let keys = if interactive {
         "keys: h = next hint, Enter = check again, q = quit"
     } else {
@@ -201,93 +289,22 @@ pub fn run(root: &Path, chapters: &[Chapter], only: Option<&Chapter>, manual: bo
         (false, Some(ch)) => format!("Watching exercises/{} for changes", ch.dir_name()),
         (false, None) => "Watching exercises/ for changes".to_string(),
     };
-    say(raw, &format!("{} ({keys}).\n\n", ui::strong(what)));
-
-    check(root, &focus, &mut state, raw);
-    // Inputs that arrived while file events were being gathered, in order.
-    let mut backlog: VecDeque<Input> = VecDeque::new();
-    loop {
-        let input = match backlog.pop_front() {
-            Some(i) => i,
-            None => match rx.recv() {
-                Ok(i) => i,
-                Err(_) => break,
-            },
-        };
-        match input {
-            Input::Quit => break,
-            Input::Hint => {
-                state = State::load(root);
-                say(
-                    raw,
-                    &format!("\n{}\n", learner::hint(&focus, &mut state, false)),
-                );
-            }
-            Input::Again => {
-                state = State::load(root);
-                check(root, &focus, &mut state, raw);
-            }
-            Input::WatchFailed(e) => {
-                say(
-                    raw,
-                    &format!(
-                        "{} the file watcher failed ({e}); from now on press Enter to check again.\n",
-                        ui::note("note:")
-                    ),
-                );
-                watcher_alive = None;
-            }
-            Input::Changed(first) => {
-                // Editors write a file in steps: wait for a quiet moment, then grade once.
-                let mut paths = vec![first];
-                loop {
-                    match rx.recv_timeout(DEBOUNCE) {
-                        Ok(Input::Changed(p)) => paths.push(p),
-                        Ok(other) => backlog.push_back(other),
-                        Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
-                            break
-                        }
-                    }
-                }
-                let mut changed: Vec<&Chapter> = Vec::new();
-                for p in &paths {
-                    if let Some(ch) = owner(root, chapters, p) {
-                        let wanted = only.is_none_or(|o| o.number == ch.number);
-                        if wanted && !changed.iter().any(|c| c.number == ch.number) {
-                            changed.push(ch);
-                        }
-                    }
-                }
-                for ch in changed {
-                    // A save that changes nothing (or an editor's temporary file) needs no grade.
-                    state = State::load(root);
-                    let fresh = state::hash(root, ch).ok();
-                    if fresh.is_some() && state.chapter(ch).grade.map(|g| g.hash) == fresh {
-                        continue;
-                    }
-                    focus = ch.clone();
-                    check(root, &focus, &mut state, raw);
-                }
-            }
-        }
-    }
-    drop(watcher_alive);
-    say(raw, &format!("Bye. `{}` shows where you are.\n", ui::me0()));
-    Ok(())
+    format!("{} ({keys}).\n\n", ui::strong(what))
 }
 
-fn check(root: &Path, ch: &Chapter, state: &mut State, raw: bool) {
+fn check(root: &Path, ch: &Chapter, raw: bool) {
     let spin = ui::spinner(format!(
         "checking chapter {:02} (cargo test -p {})",
         ch.number,
         ch.exercise_package()
     ));
-    let result = learner::grade(root, ch, state);
+    let result = learner::grade(root, ch);
     spin.finish_and_clear();
-    match result {
-        Ok(g) => {
-            let mut text = learner::explain(ch, &g.report, state);
-            if !g.recorded {
+    let state = State::load(root);
+    match result.and_then(|g| Ok((g, state?))) {
+        Ok((g, state)) => {
+            let mut text = learner::explain(ch, &g.report, &state);
+            if !g.recorded && g.report.aborted.is_none() {
                 text.push_str(
                     "(the files changed while the tests ran; this verdict is not remembered)\n",
                 );
@@ -303,12 +320,6 @@ fn check(root: &Path, ch: &Chapter, state: &mut State, raw: bool) {
                 text.push_str(&format!(
                     "Next: `{}` shows the next chapter; keep editing and I check on save.\n",
                     ui::me0()
-                ));
-            }
-            if let Err(e) = state.save() {
-                text.push_str(&format!(
-                    "{} cannot save the state: {e:#}\n",
-                    ui::note("warning:")
                 ));
             }
             say(raw, &format!("{text}\n"));

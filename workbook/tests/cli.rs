@@ -262,7 +262,8 @@ fn commands_are_suggested_the_way_the_learner_runs_the_program() {
     wb.run(&["hint", "1"]).expect(0, &["Hint 1 of 3"]);
     wb.run(&[])
         .expect(0, &["`workbook watch` checks on every save"]);
-    // Started by `cargo run -p workbook`, as the README shows: say it that way.
+    // Started by cargo (`cargo workbook`, the README's alias for `cargo run -q -p workbook
+    // --`): say it that way.
     let out = wb
         .cmd(&[])
         .env("CARGO_PKG_NAME", "workbook")
@@ -270,11 +271,11 @@ fn commands_are_suggested_the_way_the_learner_runs_the_program() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("`cargo run -p workbook -- watch` checks on every save"),
+        text.contains("`cargo workbook watch` checks on every save"),
         "{text}"
     );
     assert!(
-        text.contains("`cargo run -p workbook -- hint 0` when stuck"),
+        text.contains("`cargo workbook hint 0` when stuck"),
         "{text}"
     );
 }
@@ -854,4 +855,339 @@ fn verify_runs_without_panicking() {
     let wb = Workbook::new();
     let r = wb.run(&["verify"]);
     assert!(matches!(r.code, Some(0) | Some(1)), "{}", r.both());
+}
+
+// ---------------------------------------------------------------------------------------
+// Robustness: the README's own path, links, broken runs, the state file.
+
+/// The real repository's root, for the tests that need its chapters or its Cargo.lock.
+fn real_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// `cargo tree`'s packages with their features, one line each.
+fn features(args: &[&str]) -> Vec<String> {
+    let out = StdCommand::new(env!("CARGO"))
+        .current_dir(real_root())
+        .args(["tree", "--prefix", "none", "-f", "{p} {f}"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim_end_matches(" (*)").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+/// The README says `cargo test`, then `cargo run -p workbook`, and `workbook check N` runs
+/// `cargo test -p chNN-...`. When these resolve different features for a crate, each
+/// builds its own copy of it and of everything above it: `cargo run -p workbook` after
+/// `cargo test` rebuilt regex and the mdBook crates (about 20 s). Every crate of each
+/// narrower build must be built exactly as the root `cargo test` builds it.
+#[test]
+fn features_agree() {
+    let root_test = features(&["-e", "normal,build,dev"]);
+    let mut narrower = vec![("workbook".to_string(), "normal,build")];
+    for e in fs::read_dir(real_root().join("exercises")).unwrap() {
+        let toml = e.unwrap().path().join("Cargo.toml");
+        let Ok(text) = fs::read_to_string(&toml) else {
+            continue;
+        };
+        let name = text
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap()
+            .to_string();
+        narrower.push((name, "normal,build,dev"));
+    }
+    for (package, edges) in &narrower {
+        let own = format!("{package} v");
+        let differ: Vec<String> = features(&["-p", package, "-e", edges])
+            .into_iter()
+            .filter(|l| !l.starts_with(&own) && !root_test.contains(l))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "`cargo build -p {package}` builds these crates with other features than `cargo \
+             test` at the root, so one rebuilds them after the other; name the features in a \
+             Cargo.toml:\n{}",
+            differ.join("\n")
+        );
+    }
+}
+
+/// The variables `cargo run` sets in the program it starts, as it sets them.
+const AS_CARGO_RUN_SETS: &[(&str, &str)] = &[
+    ("CARGO_PKG_NAME", "workbook"),
+    ("CARGO_PKG_VERSION_MAJOR", "0"),
+    ("CARGO_MANIFEST_DIR", "/somewhere/workbook"),
+    ("CARGO_MANIFEST_PATH", "/somewhere/workbook/Cargo.toml"),
+];
+
+/// Removes what cargo sets for one package, as in the learner's own shell.
+fn plain_shell(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_MANIFEST_")
+            || k.starts_with("CARGO_CRATE_")
+            || k.starts_with("CARGO_BIN_")
+            || k == "CARGO_PRIMARY_PACKAGE"
+            || k == "CARGO_TARGET_TMPDIR"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// `cargo run -p workbook -- check 0` took 12 s after a one-line edit: the child `cargo
+/// test` inherited `CARGO_MANIFEST_DIR` and `CARGO_PKG_*`, which ring's build script
+/// watches, so ring and everything above it were rebuilt, and rebuilt back by the next
+/// plain `cargo test`. Here a chapter's build script watches the same variables and counts
+/// its runs.
+#[test]
+fn a_check_started_by_cargo_run_rebuilds_nothing_a_plain_check_built() {
+    let wb = Workbook::new();
+    write(
+        &wb.root().join("exercises/00-adding/build.rs"),
+        "fn main() {\n\
+         println!(\"cargo::rerun-if-changed=build.rs\");\n\
+         println!(\"cargo::rerun-if-env-changed=CARGO_MANIFEST_DIR\");\n\
+         println!(\"cargo::rerun-if-env-changed=CARGO_PKG_NAME\");\n\
+         let log = std::path::Path::new(&std::env::var(\"CARGO_MANIFEST_DIR\").unwrap()).join(\"../../build-runs.log\");\n\
+         let old = std::fs::read_to_string(&log).unwrap_or_default();\n\
+         std::fs::write(&log, old + \"ran\\n\").unwrap();\n}\n",
+    );
+    let runs = || {
+        fs::read_to_string(wb.root().join("build-runs.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let out = plain_shell(&mut wb.cmd(&["check", "0"])).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 of 2 tests pass"));
+    assert_eq!(runs(), 1);
+    let mut as_cargo_run = wb.cmd(&["check", "0"]);
+    plain_shell(&mut as_cargo_run).envs(AS_CARGO_RUN_SETS.iter().copied());
+    let out = as_cargo_run.output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 of 2 tests pass"));
+    assert_eq!(
+        runs(),
+        1,
+        "the check started the way `cargo run` starts it rebuilt the chapter's build script"
+    );
+}
+
+/// Reset writes and deletes inside the chapter's folder only: a lib.rs that links to a
+/// file elsewhere, and a folder under src/ that links elsewhere, are replaced or removed
+/// as links; what they point to is not touched.
+#[cfg(unix)]
+#[test]
+fn reset_never_writes_or_deletes_through_links() {
+    use std::os::unix::fs::symlink;
+    let real = real_root();
+    let dir = tempfile::Builder::new()
+        .prefix("workbook-reset-links-")
+        .tempdir()
+        .unwrap();
+    let r = dir.path();
+    write(&r.join("Cargo.toml"), "[workspace]\nmembers = []\n");
+    fs::create_dir_all(r.join("chapters")).unwrap();
+    fs::copy(
+        real.join("chapters/00-overview.toml"),
+        r.join("chapters/00-overview.toml"),
+    )
+    .unwrap();
+    let shipped = fs::read_to_string(real.join("exercises/00-overview/src/lib.rs")).unwrap();
+    let solution = fs::read_to_string(real.join("solutions/00-overview/src/lib.rs")).unwrap();
+    write(&r.join("solutions/00-overview/src/lib.rs"), &solution);
+    let outside = tempfile::tempdir().unwrap();
+    let precious = outside.path().join("precious.rs");
+    fs::write(&precious, "// not the workbook's\n").unwrap();
+    let folder = outside.path().join("folder");
+    write(&folder.join("keep.txt"), "keep me\n");
+    let src = r.join("exercises/00-overview/src");
+    fs::create_dir_all(&src).unwrap();
+    symlink(&precious, src.join("lib.rs")).unwrap();
+    symlink(&folder, src.join("x")).unwrap();
+
+    let out = Command::new(BIN)
+        .env_remove("CARGO_PKG_NAME")
+        .args(["reset", "0", "--yes"])
+        .env("WORKBOOK_ROOT", r)
+        .env("WORKBOOK_STATE_DIR", r.join("state"))
+        .env("NO_COLOR", "1")
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        fs::read_to_string(&precious).unwrap(),
+        "// not the workbook's\n",
+        "reset wrote through the link lib.rs:\n{text}"
+    );
+    assert!(
+        folder.join("keep.txt").exists(),
+        "reset deleted inside the linked folder:\n{text}"
+    );
+    let lib = src.join("lib.rs");
+    assert!(!fs::symlink_metadata(&lib).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read_to_string(&lib).unwrap(), shipped);
+    assert!(
+        fs::symlink_metadata(src.join("x")).is_err(),
+        "the link x is removed"
+    );
+    // The backup keeps the links as links.
+    let backup = fs::read_dir(r.join("state/backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(fs::read_link(backup.join("src/lib.rs")).unwrap(), precious);
+}
+
+/// A test program killed before it finished is no verdict: nothing is remembered, and
+/// `solution` does not refuse because of it.
+#[test]
+fn a_killed_test_program_is_not_saved_as_a_verdict() {
+    let wb = Workbook::new();
+    write(
+        &wb.root().join("exercises/00-adding/tests/add.rs"),
+        "#[test]\nfn dies() {\n    let me = std::process::id().to_string();\n    \
+         std::process::Command::new(\"kill\").args([\"-9\", &me]).status().unwrap();\n    \
+         std::thread::sleep(std::time::Duration::from_secs(5));\n}\n",
+    );
+    let r = wb.run(&["check", "0"]);
+    r.expect(1, &["no verdict", "SIGKILL", "not remembered"]);
+    assert!(!r.stdout.contains("0 of 0"), "{}", r.both());
+    let state = fs::read_to_string(wb.state_file()).unwrap_or_default();
+    assert!(
+        !state.contains("\"grade\": {"),
+        "a verdict was saved:\n{state}"
+    );
+    wb.run(&[]).expect(0, &["00  not checked yet"]);
+    let r = wb.run(&["solution", "0"]);
+    r.expect(1, &["no verdict"]);
+    assert!(!r.both().contains("its last check failed"), "{}", r.both());
+}
+
+/// A chapter whose crate cargo cannot load (its lib.rs is gone) stops every chapter's
+/// tests. The check of another chapter says which crate is broken and why, with cargo's
+/// "Caused by:" lines, instead of "chapter 00 does not compile".
+#[test]
+fn a_broken_crate_is_named_and_not_blamed_on_the_chapter_checked() {
+    let wb = Workbook::new();
+    fs::remove_file(wb.root().join("exercises/01-greeting/src/lib.rs")).unwrap();
+    let r = wb.run(&["check", "0"]);
+    r.expect(
+        1,
+        &[
+            "no verdict",
+            "can't find library `ch01_greeting`",
+            "The problem is in exercises/01-greeting, not in chapter 00",
+        ],
+    );
+    assert!(!r.stdout.contains("does not compile"), "{}", r.both());
+    assert!(
+        !wb.state_file().exists()
+            || !fs::read_to_string(wb.state_file())
+                .unwrap()
+                .contains("\"grade\": {")
+    );
+}
+
+/// An unreadable state file (here a folder in its place: the tests run as root, for whom
+/// mode 000 is readable) is an error that names it, and it is left as it was.
+#[test]
+fn an_unreadable_state_file_is_an_error_and_is_kept() {
+    let wb = Workbook::new();
+    write(&wb.state_file().join("mine.txt"), "my hints\n");
+    wb.run(&["hint", "0"]).expect(
+        1,
+        &[
+            "cannot read the workbook's state file",
+            "state.json",
+            "nothing was changed",
+        ],
+    );
+    wb.run(&[])
+        .expect(1, &["cannot read the workbook's state file"]);
+    assert_eq!(
+        fs::read_to_string(wb.state_file().join("mine.txt")).unwrap(),
+        "my hints\n"
+    );
+}
+
+#[test]
+fn a_huge_hint_count_does_not_panic() {
+    let wb = Workbook::new();
+    write(
+        &wb.state_file(),
+        "{\"chapters\": {\"00-adding\": {\"hints_seen\": 18446744073709551615}}}",
+    );
+    wb.run(&["hint", "0"])
+        .expect(0, &["Hint 3 of 3", "no more"]);
+    wb.run(&[]).expect(0, &["00  not checked yet"]);
+}
+
+/// `check` used to read the state when it started and write it back when cargo was done,
+/// so a hint asked in between was forgotten.
+#[test]
+fn a_hint_asked_during_a_check_is_not_lost() {
+    let wb = Workbook::new();
+    write(
+        &wb.root().join("exercises/00-adding/tests/add.rs"),
+        &format!("{TESTS}\n#[test]\nfn slowly() {{ std::thread::sleep(std::time::Duration::from_secs(3)); }}\n"),
+    );
+    // Build first, so the check below spends its time in the slow test.
+    wb.run(&["check", "0"]).expect(1, &["of 3 tests pass"]);
+    let child = StdCommand::new(BIN)
+        .env_remove("CARGO_PKG_NAME")
+        .args(["check", "0"])
+        .env("WORKBOOK_ROOT", wb.root())
+        .env_remove("WORKBOOK_STATE_DIR")
+        .env_remove("CARGO_TARGET_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut check = Killed(child);
+    thread::sleep(Duration::from_millis(1200));
+    wb.run(&["hint", "1"]).expect(0, &["Hint 1 of 3"]);
+    check.0.wait().unwrap();
+    wb.run(&["hint", "1"]).expect(0, &["Hint 2 of 3"]);
+}
+
+#[test]
+fn bench_without_openssl_says_how_to_get_it() {
+    let wb = Workbook::new();
+    let empty = tempfile::tempdir().unwrap();
+    let out = wb
+        .cmd(&["bench", "--seconds", "1"])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("`workbook doctor` says how to install openssl"),
+        "{text}"
+    );
+    assert!(!text.contains("{me}"), "{text}");
 }
