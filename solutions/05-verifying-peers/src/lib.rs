@@ -14,7 +14,7 @@ use openssl::ssl::{
     Ssl, SslAcceptor, SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslRef,
     SslVerifyMode, SslVersion,
 };
-use openssl::x509::store::X509Lookup;
+use openssl::x509::store::{X509Lookup, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509NameRef, X509StoreContextRef, X509VerifyResult};
 
@@ -109,6 +109,9 @@ pub fn client(
 ) -> Result<SslConnector, ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
     builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
+    // The builder loaded OpenSSL's default trust store; an empty store instead, so that the
+    // CA you load below is the only one this client trusts (chapter 04 shows why).
+    builder.set_cert_store(X509StoreBuilder::new()?.build());
     // BEGIN EXERCISE
     builder.set_certificate_chain_file(cert_chain)?;
     builder.set_private_key_file(key, SslFiletype::PEM)?;

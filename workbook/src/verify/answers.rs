@@ -8,7 +8,7 @@
 //!   `Ok(())`, `};`, blanks and comments are skipped on both sides);
 //! - shows one distinctive line of a region: [`DISTINCTIVE`] characters or more of code.
 //!
-//! A region line that also appears outside the regions of its crate is the learner's to read
+//! A region line that also appears outside the regions of any chapter, or in the test kit, is the learner's to read
 //! anyway and never counts. A page named like `solutions*.md` whose first heading says
 //! "Solutions" is an answers appendix, clearly marked as such, and is exempt.
 
@@ -72,34 +72,58 @@ struct RegionCode {
 
 /// Every solution region of every chapter.
 fn solution_regions(root: &Path, chapters: &[Chapter]) -> Result<Vec<RegionCode>> {
-    let mut out = Vec::new();
+    // What the learner reads anyway: the code outside the regions of every chapter, and the
+    // test kit. A line found there (the connector's builder line, say) is the workbook's
+    // common idiom, not one region's answer.
+    let mut texts = Vec::new();
     for ch in chapters {
         let src = ch.solution_dir(root).join("src");
         for rel in rust_files(&src)? {
             let text = fs::read_to_string(src.join(&rel))?;
-            let parsed = regions::parse(&text);
-            // What the learner reads anyway: the code outside the regions.
-            let public: BTreeSet<&str> = text
-                .lines()
-                .zip(&parsed.kinds)
+            texts.push((
+                ch.number,
+                format!("solutions/{}/src/{}", ch.dir_name(), rel.display()),
+                text,
+            ));
+        }
+    }
+    let testkit = root.join("testkit/src");
+    let mut shared = Vec::new();
+    if testkit.is_dir() {
+        for rel in rust_files(&testkit)? {
+            shared.push(fs::read_to_string(testkit.join(rel))?);
+        }
+    }
+    let parsed: Vec<_> = texts.iter().map(|(_, _, t)| regions::parse(t)).collect();
+    let mut public: BTreeSet<&str> = shared
+        .iter()
+        .flat_map(|t| t.lines())
+        .filter_map(significant)
+        .collect();
+    for ((_, _, text), p) in texts.iter().zip(&parsed) {
+        public.extend(
+            text.lines()
+                .zip(&p.kinds)
                 .filter(|(_, k)| **k == Kind::Outside)
-                .filter_map(|(l, _)| significant(l))
-                .collect();
-            for r in &parsed.regions {
-                out.push(RegionCode {
-                    chapter: ch.number,
-                    file: format!("solutions/{}/src/{}", ch.dir_name(), rel.display()),
-                    begin: r.begin,
-                    end: r.end,
-                    lines: r
-                        .code
-                        .iter()
-                        .filter_map(|(n, l)| significant(l).map(|t| (*n, t)))
-                        .filter(|(_, t)| !public.contains(t))
-                        .map(|(n, t)| (n, t.to_string()))
-                        .collect(),
-                });
-            }
+                .filter_map(|(l, _)| significant(l)),
+        );
+    }
+    let mut out = Vec::new();
+    for ((chapter, file, _), p) in texts.iter().zip(&parsed) {
+        for r in &p.regions {
+            out.push(RegionCode {
+                chapter: *chapter,
+                file: file.clone(),
+                begin: r.begin,
+                end: r.end,
+                lines: r
+                    .code
+                    .iter()
+                    .filter_map(|(n, l)| significant(l).map(|t| (*n, t)))
+                    .filter(|(_, t)| !public.contains(t))
+                    .map(|(n, t)| (n, t.to_string()))
+                    .collect(),
+            });
         }
     }
     Ok(out)

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use ch05_verifying_peers::{record_failure, Failures};
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode, SslVersion};
+use openssl::x509::store::{X509Lookup, X509StoreBuilder};
 
 // ANCHOR: probe
 /// A probe for a monitoring job: it connects to servers whose certificates should chain
@@ -14,13 +15,19 @@ use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 pub fn probe(ca: &Path, failures: &Failures) -> Result<SslConnector, ErrorStack> {
     let mut builder = SslConnector::builder(SslMethod::tls_client())?;
     builder.set_min_proto_version(Some(SslVersion::TLS1_2))?;
-    builder.set_ca_file(ca)?;
-    let failures = failures.clone();
+    // A store of its own, holding the one CA the job checks against (chapter 04's pin).
+    let mut store = X509StoreBuilder::new()?;
+    store
+        .add_lookup(X509Lookup::file())?
+        .load_cert_file(ca, SslFiletype::PEM)?;
+    builder.set_cert_store(store.build());
+    let log = failures.clone();
     // NONE: verify, call the callback, record the result, but never stop the handshake.
-    builder.set_verify_callback(SslVerifyMode::NONE, move |ok, ctx| {
-        record_failure(&failures, ok, ctx)
+    builder.set_verify_callback(SslVerifyMode::NONE, move |preverified, chain| {
+        record_failure(&log, preverified, chain)
     });
-    builder.set_verify_depth(1);
+    // A monitoring job wants to see long chains too, and to report them.
+    builder.set_verify_depth(4);
     Ok(builder.build())
 }
 // ANCHOR_END: probe
