@@ -15,11 +15,14 @@ use std::time::Duration;
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
-    Ssl, SslAcceptor, SslAcceptorBuilder, SslConnector, SslContext, SslContextBuilder, SslMethod,
-    SslRef, SslStream, SslVerifyMode, SslVersion,
+    Ssl, SslAcceptor, SslAcceptorBuilder, SslContext, SslContextBuilder, SslMethod, SslRef,
+    SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
+
+mod connector_client;
+pub use connector_client::connect_with_connector;
 
 /// Any error, boxed: socket errors, OpenSSL errors and failed handshakes alike.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -86,7 +89,10 @@ impl Server {
 
     /// Writes one line into the server's log.
     pub fn note(&self, line: String) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
 
     /// Every line logged so far, oldest first.
@@ -174,21 +180,4 @@ pub fn connect(
          for the certificate check (param_mut().set_host), then Ssl::connect"
     )
     // END EXERCISE
-}
-
-/// The same job the everyday way, for comparison: `SslConnector` is a context with good
-/// client defaults, and `configure()` makes one connection from it that already carries
-/// the server's name (SNI and the certificate check), so there is nothing to set by hand.
-pub fn connect_with_connector(
-    connector: &SslConnector,
-    server: SocketAddr,
-    name: &str,
-    limit: Duration,
-) -> Result<SslStream<TcpStream>, Error> {
-    let socket = TcpStream::connect_timeout(&server, limit)?;
-    socket.set_read_timeout(Some(limit))?;
-    socket.set_write_timeout(Some(limit))?;
-    let one_connection = connector.configure()?;
-    let tls = one_connection.connect(name, socket)?;
-    Ok(tls)
 }

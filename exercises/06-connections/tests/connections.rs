@@ -56,7 +56,9 @@ fn bind(timeout: Duration) -> Arc<Server> {
 }
 
 fn addr_of(server: &Server) -> SocketAddr {
-    server.local_addr().expect("the listening socket has an address")
+    server
+        .local_addr()
+        .expect("the listening socket has an address")
 }
 
 /// Runs `f` (which calls learner code through `testkit::within`) and turns a panic that is
@@ -89,7 +91,11 @@ fn accept(server: &Arc<Server>, special: bool, limit: Duration) -> Result<Accept
     })
 }
 
-fn verifying_s_client(files: &Files, addr: SocketAddr, extra: &[String]) -> testkit::process::Process {
+fn verifying_s_client(
+    files: &Files,
+    addr: SocketAddr,
+    extra: &[String],
+) -> testkit::process::Process {
     let mut args = peers::verifying_client_args(files);
     args.extend(extra.iter().cloned());
     peers::s_client(addr, &args)
@@ -109,7 +115,10 @@ fn assert_saw(run: &Finished, expected: &Identity, which: &str) {
     assert!(
         run.stdout.contains("Verify return code: 0 (ok)"),
         "openssl s_client could not verify the {which} connection. {}\n{}",
-        if run.stdout.contains("unable to get local issuer certificate") {
+        if run
+            .stdout
+            .contains("unable to get local issuer certificate")
+        {
             "The server sent its certificate without the intermediate CA that signed it, so the \
              client cannot reach the root it trusts: the special identity's chain must go on \
              the connection too (add_chain_cert)."
@@ -118,8 +127,12 @@ fn assert_saw(run: &Finished, expected: &Identity, which: &str) {
         },
         run.transcript
     );
-    let seen = certificate_seen(run)
-        .unwrap_or_else(|| panic!("no server certificate in s_client's output\n{}", run.transcript));
+    let seen = certificate_seen(run).unwrap_or_else(|| {
+        panic!(
+            "no server certificate in s_client's output\n{}",
+            run.transcript
+        )
+    });
     assert_eq!(
         certs::fingerprint(&seen),
         expected.fingerprint(),
@@ -278,7 +291,8 @@ fn a_client_that_is_not_tls_is_logged_and_refused() {
         "the server reported a TLS connection with a client that sent an HTTP request"
     );
     assert!(
-        log.iter().any(|l| l.starts_with("connection from 127.0.0.1:")),
+        log.iter()
+            .any(|l| l.starts_with("connection from 127.0.0.1:")),
         "a client that sent an HTTP request instead of a ClientHello is missing from the log \
          ({log:?}). Log `connection from ADDRESS` right after accept(), before the handshake: \
          the clients whose handshake fails are the ones an operator most wants to see.\n{}",
@@ -351,10 +365,21 @@ fn the_client_refuses_an_untrusted_server() {
 fn the_client_names_the_host_to_the_server() {
     let files = Files::new().unwrap();
     let mut args = vec!["-servername".to_string(), certs::HOST.into()];
-    args.extend(peers::identity_args(&files, "server", "-cert2", "-key2", "-cert_chain"));
+    args.extend(peers::identity_args(
+        &files,
+        "server",
+        "-cert2",
+        "-key2",
+        "-cert_chain",
+    ));
     let mut server = SServer::with_identity(&files, "server", &args);
-    let mut stream = learner_connect(server.addr, &files, certs::HOST, IO_TIMEOUT)
-        .unwrap_or_else(|e| panic!("your client could not connect: {e}\n{}", server.transcript()));
+    let mut stream =
+        learner_connect(server.addr, &files, certs::HOST, IO_TIMEOUT).unwrap_or_else(|e| {
+            panic!(
+                "your client could not connect: {e}\n{}",
+                server.transcript()
+            )
+        });
     stream.write_all(b"hello from chapter 06\n").unwrap();
     stream.flush().unwrap();
     let seen = server.process.wait_for("hello from chapter 06", IO_TIMEOUT);

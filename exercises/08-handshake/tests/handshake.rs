@@ -188,7 +188,10 @@ fn wait_while_serving(
         if server.is_finished() {
             return;
         }
-        assert!(Instant::now() < deadline, "{what} did not happen within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
         thread::sleep(Duration::from_millis(5));
     }
 }
@@ -273,7 +276,9 @@ fn the_server_serves_the_next_client_after_garbage() {
     // 2. Random bytes; the server answers with an alert or hangs up.
     if !server.is_finished() {
         let mut noise = TcpStream::connect(addr).unwrap();
-        noise.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        noise
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         let _ = noise.write_all(&[0x47, 0x45, 0x54, 0xff, 0x00, 0x13, 0x37, 0x42]);
         let _ = noise.shutdown(Shutdown::Write);
         let _ = noise.read_to_end(&mut Vec::new());
@@ -302,10 +307,17 @@ fn the_server_serves_the_next_client_after_garbage() {
 fn explicit_accept_returns_after_the_handshake() {
     let files = Files::new().unwrap();
     let l = listener();
-    let client = peers::s_client(l.local_addr().unwrap(), &peers::verifying_client_args(&files));
+    let client = peers::s_client(
+        l.local_addr().unwrap(),
+        &peers::verifying_client_args(&files),
+    );
     let tcp = tcp_from(&l, IO_TIMEOUT);
-    let mut stream = learner_accept(tcp, IO_TIMEOUT, testkit::CALL_TIMEOUT)
-        .unwrap_or_else(|e| panic!("accept failed with a good client: {e}\n{}", client.transcript()));
+    let mut stream = learner_accept(tcp, IO_TIMEOUT, testkit::CALL_TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "accept failed with a good client: {e}\n{}",
+            client.transcript()
+        )
+    });
     assert!(
         stream.ssl().is_init_finished(),
         "accept returned before the handshake was over"
@@ -324,8 +336,10 @@ fn explicit_accept_returns_after_the_handshake() {
 fn the_lazy_server_has_not_handshaken_before_its_first_read() {
     let files = Files::new().unwrap();
     let l = listener();
-    let mut client =
-        peers::s_client(l.local_addr().unwrap(), &peers::verifying_client_args(&files));
+    let mut client = peers::s_client(
+        l.local_addr().unwrap(),
+        &peers::verifying_client_args(&files),
+    );
     let tcp = tcp_from(&l, IO_TIMEOUT);
     let stream = no_panic("accept_lazily", move || {
         testkit::within(testkit::CALL_TIMEOUT, "accept_lazily", move || {
@@ -357,7 +371,10 @@ fn the_lazy_server_has_not_handshaken_before_its_first_read() {
             run.transcript
         );
     }
-    assert_eq!(line, "ping from s_client\n", "the lazy server read the wrong line");
+    assert_eq!(
+        line, "ping from s_client\n",
+        "the lazy server read the wrong line"
+    );
     assert!(
         reader.get_ref().ssl().is_init_finished(),
         "after the first read the handshake should be finished"
@@ -386,18 +403,22 @@ fn the_lazy_client_has_not_handshaken_before_its_first_write() {
         "s_server reports a finished handshake before the lazy client wrote anything\n{}",
         server.transcript()
     );
-    stream.write_all(b"ping from the lazy client\n").unwrap_or_else(|e| {
-        panic!(
-            "the lazy client's first write failed: {e}\n{}",
-            server.transcript()
-        )
-    });
+    stream
+        .write_all(b"ping from the lazy client\n")
+        .unwrap_or_else(|e| {
+            panic!(
+                "the lazy client's first write failed: {e}\n{}",
+                server.transcript()
+            )
+        });
     stream.flush().unwrap();
     assert!(
         stream.ssl().is_init_finished(),
         "after the first write the handshake should be finished"
     );
-    let seen = server.process.wait_for("ping from the lazy client", IO_TIMEOUT);
+    let seen = server
+        .process
+        .wait_for("ping from the lazy client", IO_TIMEOUT);
     let _ = stream.shutdown();
     seen.unwrap_or_else(|e| panic!("s_server did not receive the lazy client's line: {e}"));
 }
