@@ -128,8 +128,8 @@ impl Server {
 /// requires a client certificate that chains to `special.client_ca`: a client without one,
 /// or with one from another CA, is refused.
 ///
-/// C: `SSL_use_certificate`, `SSL_use_PrivateKey`, `SSL_add1_chain_cert`,
-/// `SSL_set1_verify_cert_store`, `SSL_set_verify(ssl, SSL_VERIFY_PEER |
+/// C: `SSL_use_certificate`, `SSL_use_PrivateKey`, `SSL_add0_chain_cert`,
+/// `SSL_set0_verify_cert_store`, `SSL_set_verify(ssl, SSL_VERIFY_PEER |
 /// SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL)`.
 pub fn make_special(ssl: &mut SslRef, special: &Special) -> Result<(), ErrorStack> {
     // BEGIN EXERCISE
