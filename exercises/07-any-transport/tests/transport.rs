@@ -97,6 +97,7 @@ fn bytes_come_out_in_order_at_the_other_end() {
         let (mut near, mut far) = pipe(64);
         near.write_all(b"hello, ").unwrap();
         near.write_all(b"world").unwrap();
+        let waiting = far.pending();
         let mut got = Vec::new();
         let mut small = [0u8; 3];
         while let Ok(n) = far.read(&mut small) {
@@ -106,7 +107,7 @@ fn bytes_come_out_in_order_at_the_other_end() {
             }
         }
         let own = kind(near.read(&mut [0u8; 8]));
-        (got, own, far.pending())
+        (got, own, (waiting, far.pending()))
     });
     assert_eq!(
         String::from_utf8_lossy(&mine),
@@ -119,8 +120,9 @@ fn bytes_come_out_in_order_at_the_other_end() {
         "the writing end read back its own bytes: each end reads what the OTHER end wrote"
     );
     assert_eq!(
-        echo, 0,
-        "bytes were left behind in the pipe after reading them"
+        echo,
+        (12, 0),
+        "the far end should hold 12 bytes before reading and none after"
     );
 }
 
