@@ -6,7 +6,7 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -356,6 +356,79 @@ fn a_transport_that_says_end_of_stream_ends_in_an_error() {
         "the error should say which side failed (the client, at its first read), but it \
          says: {why}"
     );
+}
+
+/// One end of the learner's pipe that can be made to fail: once `broken` is set, every
+/// read and write is an error that is not WouldBlock (the connection was reset).
+struct Breakable {
+    inner: ch07_any_transport::End,
+    broken: Arc<AtomicBool>,
+}
+
+impl Read for Breakable {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::ConnectionReset.into());
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl Write for Breakable {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Handshakes over two breakable ends, breaks the sender's end or the receiver's, and
+/// sends 100 kB; returns what `transfer` said.
+fn transfer_over_a_breaking_transport(break_the_sender: bool) -> Result<usize, String> {
+    learner("transfer over a transport that breaks", move || {
+        let (near, far) = pipe(ROOM);
+        let (client_broken, server_broken) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let mut done = handshake(
+            client_ssl(),
+            Breakable {
+                inner: near,
+                broken: client_broken.clone(),
+            },
+            server_ssl(),
+            Breakable {
+                inner: far,
+                broken: server_broken.clone(),
+            },
+        )
+        .map_err(|e| format!("(the handshake failed before anything broke: {e})"))?;
+        if break_the_sender {
+            client_broken.store(true, Ordering::SeqCst);
+        } else {
+            server_broken.store(true, Ordering::SeqCst);
+        }
+        transfer(&mut done.client, &mut done.server, &message(100_000, 6))
+            .map(|got| got.len())
+            .map_err(|e| e.to_string())
+    })
+}
+
+#[test]
+fn a_transport_that_breaks_ends_the_transfer_with_an_error() {
+    for (break_the_sender, which) in [(true, "sender's"), (false, "receiver's")] {
+        let result = transfer_over_a_breaking_transport(break_the_sender);
+        assert!(
+            matches!(&result, Err(why) if !why.starts_with("(the handshake")),
+            "with the {which} transport reset, transfer should return an Err, not {result:?}. \
+             Only WouldBlock means \"not now\"; any other error is the end of the connection."
+        );
+    }
 }
 
 // ---------- the worked examples, beside the learner's code ----------
