@@ -102,7 +102,10 @@ fn a_silent_client_times_out() {
     let result = learner_accept(tcp, SHORT, BOUND);
     let took = start.elapsed();
     match result {
-        Err(Error::Timeout) => {}
+        Err(Error::Timeout) => assert!(
+            Error::Timeout.to_string().contains("in time"),
+            "Error::Timeout should say in words that the peer was too slow"
+        ),
         Err(Error::Handshake(why)) => panic!(
             "a client that never spoke was reported as a failed handshake ({why}). A read \
              timeout in the middle of a handshake comes back as HandshakeError::WouldBlock: \
