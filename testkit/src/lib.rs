@@ -12,6 +12,7 @@
 pub mod explain;
 pub mod peers;
 pub mod process;
+pub mod py_extra;
 pub mod reference;
 
 use std::any::Any;
