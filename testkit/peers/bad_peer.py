@@ -147,7 +147,8 @@ def extra_serve(mode, args):
                     break
                 got += len(chunk)
             print("VANISHING after", got, flush=True)
-            reset(tls.detach())
+            # detach() gives back the file descriptor: the TCP socket without its TLS layer.
+            reset(socket.socket(fileno=tls.detach()))
     except (OSError, ssl.SSLError) as e:
         print("peer error:", e, file=sys.stderr, flush=True)
     print("DONE", flush=True)
@@ -179,7 +180,8 @@ def extra_client(mode, args):
         tls.unwrap().close()
         print("ANSWERED", flush=True)
     else:
-        tls.detach().close()
+        # Close TCP under the TLS layer: the close_notify is never answered.
+        socket.socket(fileno=tls.detach()).close()
     print("DONE", flush=True)
 
 

@@ -44,8 +44,22 @@ impl PyPeer {
         args.push(files.path("server.chain.crt").display().to_string());
         args.push(files.path("server.key").display().to_string());
         let mut process = Process::spawn("python3", &args);
+        // Wait for the whole line: the output may arrive in pieces ("LISTENING 4" first).
         let out = process
             .wait_for("LISTENING", START_TIMEOUT)
+            .and_then(|_| {
+                let deadline = std::time::Instant::now() + START_TIMEOUT;
+                loop {
+                    let out = process.stdout();
+                    let whole = out
+                        .find("LISTENING ")
+                        .is_some_and(|at| out[at..].contains('\n'));
+                    if whole || std::time::Instant::now() >= deadline {
+                        return Ok(out);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
             .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
         let port: u16 = out
             .lines()

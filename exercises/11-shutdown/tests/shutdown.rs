@@ -4,12 +4,14 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
 use std::time::Duration;
 
 use certs::Files;
-use ch11_shutdown::{
-    close_one_way, close_two_way, keylog_connector, read_to_close, Ending, Received,
-};
+mod example;
+
+use ch11_shutdown::{close_one_way, close_two_way, read_to_close, Ending, Received};
+use example::{answer_close, keylog_connector};
 use openssl::ssl::{
     ErrorCode, ShutdownState, SslAcceptor, SslConnector, SslFiletype, SslMethod, SslOptions,
     SslStream,
@@ -339,4 +341,40 @@ fn the_key_log_lines_parse() {
     }
     randoms.dedup();
     assert_eq!(randoms.len(), 1, "one connection, one client random:\n{text}");
+}
+
+#[test]
+fn a_two_way_close_against_the_pages_passive_side() {
+    let files = Files::new().expect("certificates");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let c = connector(&files);
+    // The peer: the page's answer_close, reading until our close_notify and answering it.
+    let peer = thread::spawn(move || {
+        let mut tls = connect(&c, addr);
+        answer_close(&mut tls)
+    });
+    let (tcp, _) = listener.accept().expect("accept");
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
+    tcp.set_write_timeout(Some(IO_TIMEOUT)).ok();
+    let mut tls = acceptor(&files).accept(tcp).expect("handshake");
+    tls.write_all(b"hello\n").expect("send");
+    let (result, mut tls) = testkit::call("close_two_way", move || {
+        let r = close_two_way(&mut tls);
+        (r, tls)
+    });
+    let state = tls.get_shutdown();
+    drop(tls);
+    let peer_saw = peer.join().expect("the peer thread");
+    assert!(result.is_ok(), "close_two_way failed against a peer that answers: {result:?}");
+    assert_eq!(
+        peer_saw.as_ref().map(|d| d.as_slice()).map_err(|e| e.to_string()),
+        Ok(&b"hello\n"[..]),
+        "the peer should have read \"hello\\n\" and then your close_notify (ZERO_RETURN)"
+    );
+    assert!(
+        state.contains(ShutdownState::SENT | ShutdownState::RECEIVED),
+        "after close_two_way the shutdown state is {state:?}: the peer's answer was never \
+         read. Call shutdown() a second time; it returns Received once the answer is in."
+    );
 }
