@@ -33,6 +33,13 @@ impl PyPeer {
         PyPeer::start(files, "sink-vanish", &[])
     }
 
+    /// Any server mode of the Python peer that takes the server's identity (`close-notify`,
+    /// `no-close-notify`, `vanish`, ...), started like the others here: the port is read
+    /// only once its whole line has arrived.
+    pub fn server(files: &Files, mode: &str) -> PyPeer {
+        PyPeer::start(files, mode, &[])
+    }
+
     fn start(files: &Files, mode: &str, before_identity: &[String]) -> PyPeer {
         let mut args = vec![
             "-c".to_string(),

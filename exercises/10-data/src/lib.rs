@@ -41,7 +41,9 @@ pub enum Verdict {
 /// `Broken` keeps the I/O error underneath when there is one.
 pub fn into_io(e: ssl::Error, verdict: Verdict) -> io::Error {
     match verdict {
-        Verdict::Again => io::Error::new(io::ErrorKind::TimedOut, "the peer did not answer in time"),
+        Verdict::Again => {
+            io::Error::new(io::ErrorKind::TimedOut, "the peer did not answer in time")
+        }
         Verdict::CleanEnd => io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the peer ended the connection (close_notify)",

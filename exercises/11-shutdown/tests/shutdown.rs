@@ -16,9 +16,9 @@ use openssl::ssl::{
     ErrorCode, ShutdownState, SslAcceptor, SslConnector, SslFiletype, SslMethod, SslOptions,
     SslStream,
 };
-use testkit::peers::{self, Misbehaviour, PyServer};
+use testkit::peers;
 use testkit::process::Process;
-use testkit::py_extra::py_reader;
+use testkit::py_extra::{py_reader, PyPeer};
 use testkit::{explain, IO_TIMEOUT};
 
 /// What s_client -msg prints when a close_notify arrives from our side.
@@ -53,8 +53,12 @@ fn tcp(addr: SocketAddr) -> TcpStream {
 
 /// A client connection to `addr` (a Python server), trusting the workbook's CA.
 fn connect(c: &SslConnector, addr: SocketAddr) -> SslStream<TcpStream> {
-    c.connect(certs::HOST, tcp(addr))
-        .unwrap_or_else(|e| panic!("the handshake with the peer failed: {}", explain::handshake(&e)))
+    c.connect(certs::HOST, tcp(addr)).unwrap_or_else(|e| {
+        panic!(
+            "the handshake with the peer failed: {}",
+            explain::handshake(&e)
+        )
+    })
 }
 
 /// Starts a peer client with `start`, accepts its connection, and returns our server side
@@ -182,7 +186,8 @@ fn a_two_way_close_receives_s_clients_close_notify() {
 #[test]
 fn a_two_way_close_with_python_waits_for_its_answer() {
     let files = Files::new().expect("certificates");
-    let (mut tls, mut reader) = serve_peer(&files, b"hello\n", |addr| py_reader(&files, addr, true));
+    let (mut tls, mut reader) =
+        serve_peer(&files, b"hello\n", |addr| py_reader(&files, addr, true));
     let (result, tls) = testkit::call("close_two_way", move || {
         let r = close_two_way(&mut tls);
         (r, tls)
@@ -230,10 +235,11 @@ fn a_peer_that_never_answers_close_notify_is_an_error() {
 #[test]
 fn a_close_notify_is_a_clean_end() {
     let files = Files::new().expect("certificates");
-    let server = PyServer::start(&files, Misbehaviour::CloseNotify);
+    let server = PyPeer::server(&files, "close-notify");
     let mut tls = connect(&connector(&files), server.addr);
-    let got = testkit::call("read_to_close", move || read_to_close(&mut tls))
-        .unwrap_or_else(|e| panic!("read_to_close failed against a peer that closed properly: {e}"));
+    let got = testkit::call("read_to_close", move || read_to_close(&mut tls)).unwrap_or_else(|e| {
+        panic!("read_to_close failed against a peer that closed properly: {e}")
+    });
     assert!(
         got.ending == Ending::Clean && got.data == b"hello\n",
         "the Python peer sent \"hello\\n\" and then a close_notify: that is a clean end. Your \
@@ -247,7 +253,7 @@ fn a_close_notify_is_a_clean_end() {
 #[test]
 fn a_tcp_close_without_close_notify_is_truncation() {
     let files = Files::new().expect("certificates");
-    let server = PyServer::start(&files, Misbehaviour::NoCloseNotify);
+    let server = PyPeer::server(&files, "no-close-notify");
     let mut tls = connect(&connector(&files), server.addr);
     let got = testkit::call("read_to_close", move || read_to_close(&mut tls)).unwrap_or_else(
         |e| panic!("read_to_close failed: {e}; a truncation is an answer (Ending::Truncated), with the bytes read so far"),
@@ -273,7 +279,7 @@ fn a_tcp_close_without_close_notify_is_truncation() {
             b.set_options(SslOptions::IGNORE_UNEXPECTED_EOF);
         }
         let c = b.build();
-        let server = PyServer::start(&files, Misbehaviour::NoCloseNotify);
+        let server = PyPeer::server(&files, "no-close-notify");
         let mut tls = connect(&c, server.addr);
         let mut all = Vec::new();
         assert!(
@@ -282,7 +288,7 @@ fn a_tcp_close_without_close_notify_is_truncation() {
              (IGNORE_UNEXPECTED_EOF: {ignore}). The page needs updating."
         );
         assert!(!tls.get_shutdown().contains(ShutdownState::RECEIVED));
-        let server = PyServer::start(&files, Misbehaviour::NoCloseNotify);
+        let server = PyPeer::server(&files, "no-close-notify");
         let mut tls = connect(&c, server.addr);
         let mut buf = [0u8; 64];
         let mut code = None;
@@ -306,10 +312,11 @@ fn the_key_log_lines_parse() {
     let files = Files::new().expect("certificates");
     let log = files.dir().join("keylog.txt");
     let c = keylog_connector(&files.path("ca.crt"), &log).expect("keylog connector");
-    let server = PyServer::start(&files, Misbehaviour::CloseNotify);
+    let server = PyPeer::server(&files, "close-notify");
     let mut tls = connect(&c, server.addr);
-    let got = testkit::call("read_to_close", move || read_to_close(&mut tls))
-        .unwrap_or_else(|e| panic!("read_to_close failed against a peer that closed properly: {e}"));
+    let got = testkit::call("read_to_close", move || read_to_close(&mut tls)).unwrap_or_else(|e| {
+        panic!("read_to_close failed against a peer that closed properly: {e}")
+    });
     assert_eq!(got.ending, Ending::Clean, "a close_notify is a clean end");
 
     let text = std::fs::read_to_string(&log).expect("the key log file exists");
@@ -323,7 +330,10 @@ fn the_key_log_lines_parse() {
             "a key log line is LABEL, 64 hex digits of client random, and the secret in hex; \
              this one is not: {line:?}"
         );
-        assert!(matches!(parts[2].len(), 64 | 96), "a TLS 1.3 secret is 32 or 48 bytes: {line:?}");
+        assert!(
+            matches!(parts[2].len(), 64 | 96),
+            "a TLS 1.3 secret is 32 or 48 bytes: {line:?}"
+        );
         labels.push(parts[0].to_string());
         randoms.push(parts[1].to_string());
     }
@@ -339,8 +349,17 @@ fn the_key_log_lines_parse() {
             "the key log of a TLS 1.3 connection has no {want} line:\n{text}"
         );
     }
+    assert_eq!(
+        labels.len(),
+        5,
+        "a TLS 1.3 connection without early data has five secrets, one line each:\n{text}"
+    );
     randoms.dedup();
-    assert_eq!(randoms.len(), 1, "one connection, one client random:\n{text}");
+    assert_eq!(
+        randoms.len(),
+        1,
+        "one connection, one client random:\n{text}"
+    );
 }
 
 #[test]
@@ -366,9 +385,15 @@ fn a_two_way_close_against_the_pages_passive_side() {
     let state = tls.get_shutdown();
     drop(tls);
     let peer_saw = peer.join().expect("the peer thread");
-    assert!(result.is_ok(), "close_two_way failed against a peer that answers: {result:?}");
+    assert!(
+        result.is_ok(),
+        "close_two_way failed against a peer that answers: {result:?}"
+    );
     assert_eq!(
-        peer_saw.as_ref().map(|d| d.as_slice()).map_err(|e| e.to_string()),
+        peer_saw
+            .as_ref()
+            .map(|d| d.as_slice())
+            .map_err(|e| e.to_string()),
         Ok(&b"hello\n"[..]),
         "the peer should have read \"hello\\n\" and then your close_notify (ZERO_RETURN)"
     );

@@ -41,7 +41,9 @@ pub enum Verdict {
 /// `Broken` keeps the I/O error underneath when there is one.
 pub fn into_io(e: ssl::Error, verdict: Verdict) -> io::Error {
     match verdict {
-        Verdict::Again => io::Error::new(io::ErrorKind::TimedOut, "the peer did not answer in time"),
+        Verdict::Again => {
+            io::Error::new(io::ErrorKind::TimedOut, "the peer did not answer in time")
+        }
         Verdict::CleanEnd => io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the peer ended the connection (close_notify)",
@@ -138,7 +140,9 @@ pub fn serve_lines(stream: SslStream<TcpStream>) -> io::Result<usize> {
         answered += 1;
         if request == "BYE" {
             conn.flush()?;
-            conn.get_mut().shutdown().map_err(|e| into_io(e, Verdict::Broken))?;
+            conn.get_mut()
+                .shutdown()
+                .map_err(|e| into_io(e, Verdict::Broken))?;
             return Ok(answered);
         }
         // The next read_line waits for the client only when nothing is buffered: flush
