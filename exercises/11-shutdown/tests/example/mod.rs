@@ -19,18 +19,17 @@ use openssl::ssl::{ErrorCode, SslConnector, SslMethod, SslStream};
 /// two ends apart, while the reader you write uses `Read` and the shutdown state.
 // ANCHOR: answer_close
 pub fn answer_close(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
-    let mut data = Vec::new();
+    let to_io = |e: openssl::ssl::Error| e.into_io_error().unwrap_or_else(io::Error::other);
+    let mut received = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
         match stream.ssl_read(&mut buf) {
-            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
             // SSL_ERROR_ZERO_RETURN: the peer's close_notify. Ours goes back in one call:
             // it returns Received at once, since theirs is already in.
             Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
-                return match stream.shutdown() {
-                    Ok(_) => Ok(data),
-                    Err(e) => Err(e.into_io_error().unwrap_or_else(io::Error::other)),
-                };
+                stream.shutdown().map_err(to_io)?;
+                return Ok(received);
             }
             // SSL_ERROR_SYSCALL and no I/O error: TCP ended, no close_notify came.
             Err(e) if e.code() == ErrorCode::SYSCALL && e.io_error().is_none() => {
@@ -39,7 +38,7 @@ pub fn answer_close(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
                     "the peer closed TCP without close_notify",
                 ));
             }
-            Err(e) => return Err(e.into_io_error().unwrap_or_else(io::Error::other)),
+            Err(e) => return Err(to_io(e)),
         }
     }
 }
