@@ -14,6 +14,13 @@ Client modes connect to HOST:PORT. Every mode ends by itself: nothing here runs 
   client garbage HOST PORT          connect and send an HTTP request instead of a ClientHello
   client stall HOST PORT            connect and never send a byte
   client no-close-notify HOST PORT CA   handshake, send "hello\\n", close TCP without close_notify
+  server echo-all N CERT KEY         handshake, read exactly N bytes, print "RECEIVED <sha256>",
+                                    send them back, then close_notify
+  server sink-vanish CERT KEY       handshake, read 64 KiB, then reset the connection (RST)
+  client read-to-end HOST PORT CA   handshake, read until the end; print "GOT <n> CLEAN" after a
+                                    close_notify (and answer it, printing "ANSWERED") or
+                                    "GOT <n> TRUNCATED" after a TCP close without one
+  client read-no-answer HOST PORT CA  like read-to-end, but close TCP without answering the close_notify
 """
 import os
 import socket
@@ -121,9 +128,93 @@ def client(mode, args):
     print("DONE", flush=True)
 
 
+# Modes added for chapters 10 (data) and 11 (shutdown); kept apart from the ones above.
+EXTRA_SERVER_MODES = ("echo-all", "sink-vanish")
+EXTRA_CLIENT_MODES = ("read-to-end", "read-no-answer")
+
+
+def reset(sock):
+    """Close a plain socket with an RST: SO_LINGER on, with a zero timeout."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()
+
+
+def extra_serve(mode, args):
+    import hashlib
+    s = listen()
+    try:
+        conn, _ = s.accept()
+    except socket.timeout:
+        return
+    conn.settimeout(LIFETIME)
+    try:
+        if mode == "echo-all":
+            want = int(args[0])
+            tls = server_ctx(args[1], args[2]).wrap_socket(conn, server_side=True)
+            got = bytearray()
+            while len(got) < want:
+                chunk = tls.recv(min(65536, want - len(got)))
+                if not chunk:
+                    break
+                got += chunk
+            print("RECEIVED", len(got), hashlib.sha256(got).hexdigest(), flush=True)
+            tls.sendall(bytes(got))
+            tls.unwrap().close()
+        elif mode == "sink-vanish":
+            tls = server_ctx(args[0], args[1]).wrap_socket(conn, server_side=True)
+            got = 0
+            while got < 64 * 1024:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                got += len(chunk)
+            print("VANISHING after", got, flush=True)
+            # detach() gives back the file descriptor: the TCP socket without its TLS layer.
+            reset(socket.socket(fileno=tls.detach()))
+    except (OSError, ssl.SSLError) as e:
+        print("peer error:", e, file=sys.stderr, flush=True)
+    print("DONE", flush=True)
+
+
+def extra_client(mode, args):
+    host, port = args[0], int(args[1])
+    s = socket.create_connection((host, port), timeout=LIFETIME)
+    ctx = ssl.create_default_context(cafile=args[2])
+    tls = ctx.wrap_socket(s, server_hostname="localhost", suppress_ragged_eofs=False)
+    got = 0
+    try:
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+    except ssl.SSLEOFError:
+        print("GOT", got, "TRUNCATED", flush=True)
+        tls.close()
+        print("DONE", flush=True)
+        return
+    except (OSError, ssl.SSLError) as e:
+        print("GOT", got, "FAILED", e, flush=True)
+        print("DONE", flush=True)
+        return
+    print("GOT", got, "CLEAN", flush=True)
+    if mode == "read-to-end":
+        tls.unwrap().close()
+        print("ANSWERED", flush=True)
+    else:
+        # Close TCP under the TLS layer: the close_notify is never answered.
+        socket.socket(fileno=tls.detach()).close()
+    print("DONE", flush=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     die_with_parent()
     role, mode, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-    (serve if role == "server" else client)(mode, rest)
+    if role == "server" and mode in EXTRA_SERVER_MODES:
+        extra_serve(mode, rest)
+    elif role == "client" and mode in EXTRA_CLIENT_MODES:
+        extra_client(mode, rest)
+    else:
+        (serve if role == "server" else client)(mode, rest)

@@ -15,6 +15,7 @@ pub mod lab;
 pub mod peers;
 pub mod probe;
 pub mod process;
+pub mod py_extra;
 pub mod reference;
 pub mod wire;
 

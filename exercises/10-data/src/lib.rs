@@ -1,0 +1,104 @@
+//! Chapter 10: data.
+//!
+//! After the handshake, `ssl_read` and `ssl_write` (the tutorial's `SSL_read` and
+//! `SSL_write`) move the data. Each can fail in ways that are not failures: the peer ended
+//! cleanly, or nothing has arrived yet. Telling those apart is the job of the error code,
+//! `SSL_get_error` in C, `ssl::Error::code()` in Rust.
+//!
+//! Given: [`Verdict`], [`into_io`], the line protocol's [`answer`] and [`BufStream`] (the
+//! tutorial's `BIO_f_buffer`). You write: [`classify`], [`send_all`], [`receive_all`] and
+//! the line server [`serve_lines`]. The page's worked example, the client of the line
+//! protocol, lives with the tests in `tests/example/mod.rs`.
+
+mod buffered;
+
+use std::io::{self, BufRead, Write};
+use std::net::TcpStream;
+
+use openssl::ssl::{self, ErrorCode, SslStream};
+
+pub use buffered::BufStream;
+
+/// What an `ssl_read` or `ssl_write` error means for the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `WANT_READ` / `WANT_WRITE`: nothing moved this time. On a non-blocking socket: wait
+    /// until it is ready and call again. On our blocking sockets with a timeout: the
+    /// timeout expired.
+    Again,
+    /// `ZERO_RETURN`: the peer's close_notify. Everything it sent has arrived.
+    CleanEnd,
+    /// `SYSCALL` with no I/O error: TCP ended without close_notify. What arrived may be cut
+    /// short.
+    Truncated,
+    /// `SYSCALL` with an I/O error (a reset, a broken pipe), `SSL` (a protocol error) or
+    /// anything else: the connection is broken.
+    Broken,
+}
+
+/// The `io::Error` for a failed `ssl_read` or `ssl_write` judged `verdict`: `Again` becomes
+/// `TimedOut`, both ends become `UnexpectedEof` (an end where data was still expected), and
+/// `Broken` keeps the I/O error underneath when there is one.
+pub fn into_io(e: ssl::Error, verdict: Verdict) -> io::Error {
+    match verdict {
+        Verdict::Again => {
+            io::Error::new(io::ErrorKind::TimedOut, "the peer did not answer in time")
+        }
+        Verdict::CleanEnd => io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the peer ended the connection (close_notify)",
+        ),
+        Verdict::Truncated => io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the peer closed TCP without close_notify: the data may be cut short",
+        ),
+        Verdict::Broken => e.into_io_error().unwrap_or_else(io::Error::other),
+    }
+}
+
+/// The line protocol: the answer to one request line (given without its newline). `BYE`
+/// is answered with `BYE` and ends the conversation; any other line with its length in
+/// bytes and the line in capitals.
+pub fn answer(request: &str) -> String {
+    if request == "BYE" {
+        "BYE\n".to_string()
+    } else {
+        format!("{} {}\n", request.len(), request.to_uppercase())
+    }
+}
+
+/// Says what an error of `ssl_read` or `ssl_write` means, from its code (and, for
+/// `SYSCALL`, from whether an I/O error came with it).
+pub fn classify(e: &ssl::Error) -> Verdict {
+    // BEGIN EXERCISE
+    todo!("ch10: look at e.code() (SSL_get_error): WANT_READ or WANT_WRITE means nothing moved yet, ZERO_RETURN is the peer's close_notify, SYSCALL with no e.io_error() is a TCP close without close_notify (a truncation), anything else is a broken connection")
+    // END EXERCISE
+}
+
+/// Sends all of `data` with `ssl_write`. One call writes at most one TLS record (16 KiB),
+/// so it loops until every byte is written; any error, judged by [`classify`], comes back
+/// as an `io::Error` (see [`into_io`]), never as `Ok`.
+pub fn send_all(stream: &mut SslStream<TcpStream>, data: &[u8]) -> io::Result<()> {
+    // BEGIN EXERCISE
+    todo!("ch10: call stream.ssl_write on what is left until every byte is written: one call takes at most one record (16 KiB) and says how many bytes it took. Turn an error into an io::Error with classify and into_io; never return Ok for data that was not written")
+    // END EXERCISE
+}
+
+/// Reads with `ssl_read` until the peer's close_notify and returns everything read. Any
+/// other end, judged by [`classify`], is an `io::Error` (see [`into_io`]): a truncated
+/// transfer is never reported as delivered, and a silent peer ends in a timeout.
+pub fn receive_all(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
+    // BEGIN EXERCISE
+    todo!("ch10: call stream.ssl_read into a buffer until it fails, keeping every byte; return the data only when classify says CleanEnd (the peer's close_notify), and every other verdict as an io::Error through into_io, so a cut-short transfer is never reported as delivered")
+    // END EXERCISE
+}
+
+/// Serves the line protocol on `stream` through a [`BufStream`]: answers each request line
+/// with [`answer`], flushes before it waits for the next line, and after `BYE` flushes,
+/// sends close_notify and returns how many lines it answered (`BYE` included). A client
+/// that leaves without `BYE` is an `UnexpectedEof` error.
+pub fn serve_lines(stream: SslStream<TcpStream>) -> io::Result<usize> {
+    // BEGIN EXERCISE
+    todo!("ch10: wrap the stream in a BufStream, read lines with read_line, write answer(line) for each, and flush before you wait for the next line (when buffered_input() is empty). After BYE: flush, send close_notify with get_mut().shutdown(), and return the count; an end without BYE is an UnexpectedEof error")
+    // END EXERCISE
+}
