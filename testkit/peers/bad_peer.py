@@ -86,7 +86,8 @@ def serve(mode, args):
                 if mode == "no-close-notify":
                     tls.sendall(b"hello\n")
                     # Closing the TCP socket under the TLS layer: no close_notify is sent.
-                    sock = tls.detach() if hasattr(tls, "detach") else tls
+                    # detach() gives back the file descriptor, without the TLS layer.
+                    sock = socket.socket(fileno=tls.detach())
                     sock.shutdown(socket.SHUT_RDWR)
                     sock.close()
                 elif mode == "close-notify":
@@ -94,7 +95,7 @@ def serve(mode, args):
                     tls.unwrap().close()
                 elif mode == "vanish":
                     tls.sendall(b"x" * (512 * 1024))
-                    sock = tls.detach()
+                    sock = socket.socket(fileno=tls.detach())
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     sock.close()
                 else:
@@ -120,7 +121,7 @@ def client(mode, args):
         ctx = ssl.create_default_context(cafile=args[2])
         tls = ctx.wrap_socket(s, server_hostname="localhost")
         tls.sendall(b"hello\n")
-        sock = tls.detach()
+        sock = socket.socket(fileno=tls.detach())
         sock.shutdown(socket.SHUT_RDWR)
         sock.close()
     else:
