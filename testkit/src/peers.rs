@@ -158,7 +158,8 @@ pub enum Misbehaviour {
     Garbage,
     /// Connect or accept, then never send a byte.
     Stall,
-    /// Handshake, send half a MiB, then reset the connection.
+    /// Handshake, send half a MiB, then close TCP without close_notify, as a peer whose
+    /// process died mid-transfer.
     Vanish,
 }
 

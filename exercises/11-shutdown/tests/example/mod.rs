@@ -24,7 +24,7 @@ pub fn answer_close(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match stream.ssl_read(&mut buf) {
-            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Ok(n) => received.extend(&buf[..n]),
             // SSL_ERROR_ZERO_RETURN: the peer's close_notify. Ours goes back in one call:
             // it returns Received at once, since theirs is already in.
             Err(e) if e.code() == ErrorCode::ZERO_RETURN => {
