@@ -6,12 +6,10 @@
 //! The test itself tells the two roles apart by one of the variables it sets: in the child
 //! it does its probe and prints a line the parent looks for.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::peers::Finished;
+use crate::process::Process;
 
 /// The line of the child's output that holds an unfilled `todo!()`'s message, if any: a
 /// test that runs learner code in a child passes it on as its own failure.
@@ -25,46 +23,21 @@ pub fn todo_line(finished: &Finished) -> Option<String> {
 }
 
 /// Runs the test named `test` (its exact name, as libtest prints it) of the current test
-/// program in a child process with `env` added, and waits at most `timeout` for it (the
-/// child is killed after that).
+/// program in a child process with `env` added, and waits at most `timeout` for it. The child
+/// is a [`Process`] guard like every peer: killed after the timeout, when the test ends, and
+/// when the test program itself dies.
 pub fn run_test_in_child(test: &str, env: &[(&str, String)], timeout: Duration) -> Finished {
     let exe = std::env::current_exe().expect("the test program's own path");
-    let mut cmd = Command::new(&exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {} again in a child: {e}", exe.display()));
-    let read = |mut r: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = r.read_to_end(&mut s);
-            String::from_utf8_lossy(&s).into_owned()
-        })
-    };
-    let out = read(Box::new(child.stdout.take().expect("stdout")));
-    let err = read(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break Some(s),
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    let (stdout, stderr) = (
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    );
+    let exe = exe.to_str().expect("a UTF-8 path to the test program");
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut child = Process::try_spawn(
+        exe,
+        [test, "--exact", "--nocapture", "--test-threads=1"],
+        &vars,
+    )
+    .unwrap_or_else(|e| panic!("cannot run {exe} again in a child: {e}"));
+    let status = child.wait_exit(timeout);
+    let (stdout, stderr) = (child.stdout(), child.stderr());
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     // Every line of the child's output indented: a line of it that starts like libtest's
     // own ("test x ... FAILED") must not be read as a result of the parent's run.
@@ -76,8 +49,7 @@ pub fn run_test_in_child(test: &str, env: &[(&str, String)], timeout: Duration) 
             .join("\n")
     };
     let transcript = format!(
-        "--- `{} {test}` in a child with {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        exe.display(),
+        "--- `{exe} {test}` in a child with {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
         shown.join(" "),
         indent(&stdout),
         indent(&stderr)

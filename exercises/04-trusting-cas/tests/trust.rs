@@ -13,7 +13,6 @@ use openssl::ssl::{SslConnector, SslMethod};
 use openssl::x509::{X509VerifyResult, X509};
 use tempfile::TempDir;
 use testkit::peers::{self, SServer};
-use testkit::process::Process;
 use testkit::{explain, IO_TIMEOUT};
 
 /// OpenSSL's verify error for "the issuer of a certificate is not in the store".
@@ -426,37 +425,32 @@ fn default_verify_paths_are_not_trusted() {
     let system = folder(&files, &[("system-ca.crt", "system-ca.crt")]);
     openssl_rehash(system.path());
 
-    let exe = std::env::current_exe().expect("the path of this test binary");
-    // `env` sets the variables for the child alone; the guard kills it if the test ends first.
-    let exe = exe.to_str().expect("a UTF-8 path").to_string();
-    let setting = |k: &str, v: &Path| format!("{k}={}", v.display());
-    let mut child = Process::spawn(
-        "env",
-        [
-            setting(CHILD, dir.path()),
-            setting(CHILD_FILES, files.dir()),
-            setting("SSL_CERT_FILE", &system.path().join("system-ca.crt")),
-            setting("SSL_CERT_DIR", system.path()),
-            exe,
-            PROBE.into(),
-            "--exact".into(),
-            "--nocapture".into(),
-            "--test-threads=1".into(),
+    let child = testkit::probe::run_test_in_child(
+        PROBE,
+        &[
+            (CHILD, dir.path().display().to_string()),
+            (CHILD_FILES, files.dir().display().to_string()),
+            (
+                "SSL_CERT_FILE",
+                system.path().join("system-ca.crt").display().to_string(),
+            ),
+            ("SSL_CERT_DIR", system.path().display().to_string()),
         ],
+        testkit::CALL_TIMEOUT,
     );
-    let status = child.wait_exit(testkit::CALL_TIMEOUT);
-    let out = child.stdout();
+    let status = child.status;
+    let out = &child.stdout;
     let ran = out.contains("1 passed") || out.contains("1 failed");
     assert!(
         ran,
         "the probe in a child process did not run (the test binary was started with the filter \
          {PROBE:?}).\n{}",
-        child.transcript()
+        child.transcript
     );
     assert!(
         status.is_some_and(|s| s.success()),
         "with SSL_CERT_FILE and SSL_CERT_DIR pointing at a stand-in \"system\" CA:\n{}",
-        child.transcript()
+        child.transcript
     );
 }
 
