@@ -3,8 +3,8 @@
 //!
 //! Nothing here depends on the date: good certificates are valid from a day ago for a year,
 //! and the expired and not-yet-valid ones get dates relative to now. rcgen signs everything
-//! (ECDSA P-256 by default); the RSA-2048 key comes from OpenSSL because rcgen's `ring`
-//! backend cannot generate RSA keys.
+//! (ECDSA P-256 by default); the one RSA-2048 key is fixed (`server-rsa.key`): rcgen's
+//! `ring` backend cannot generate RSA keys, and OpenSSL takes a noticeable time to.
 //!
 //! [`Files`] writes the whole set into a temporary folder (deleted on drop) in every format
 //! the chapters load: PEM and DER certificates, PKCS#8 PEM and DER keys, traditional
@@ -231,7 +231,7 @@ pub struct Pki {
 
 impl fmt::Debug for Pki {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Without the RSA identity: printing should not generate a key.
+        // Without the RSA identity: printing should not make it.
         f.debug_list()
             .entries(self.identities_inner(false))
             .finish()
@@ -346,7 +346,7 @@ impl Files {
             .prefix(&format!("{FOLDER_PREFIX}{}-", std::process::id()))
             .tempdir_in(&base)?;
         // The RSA identity and the encrypted keys are written when a test first asks for
-        // one of their files: together they cost more than everything else.
+        // one of their files: few tests need them, and encrypting a key is slow on purpose.
         pki().write_cheap_files(dir.path(), false)?;
         Ok(Files { dir })
     }
@@ -503,10 +503,15 @@ fn ec_key() -> Result<KeyPair, Error> {
     Ok(KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?)
 }
 
+/// The RSA-2048 key of `server-rsa`, made once with `openssl genpkey` and kept here: making
+/// one costs 0.15-0.45 s of CPU, and it would be made again in every test program that asks
+/// for it, on every check. A key has no date, so the tests still do not depend on one: the
+/// certificate on it is made fresh each run like every other. It guards nothing but the
+/// tests' own connections on 127.0.0.1.
+const SERVER_RSA_KEY: &str = include_str!("server-rsa.key");
+
 fn rsa_key() -> Result<KeyPair, Error> {
-    let rsa = openssl::rsa::Rsa::generate(2048)?;
-    let pem = PKey::from_rsa(rsa)?.private_key_to_pem_pkcs8()?;
-    Ok(KeyPair::from_pem(std::str::from_utf8(&pem)?)?)
+    Ok(KeyPair::from_pem(SERVER_RSA_KEY)?)
 }
 
 fn to_identity(

@@ -35,6 +35,7 @@ impl SServer {
             "127.0.0.1:0".into(),
         ];
         all.extend(args.iter().map(|a| a.as_ref().to_string()));
+        no_default_trust(&mut all);
         let mut process = Process::try_spawn("openssl", &all, &[])?;
         let rest = process
             .wait_for_line("ACCEPT ", START_TIMEOUT)
@@ -105,7 +106,20 @@ impl Finished {
 pub fn s_client<S: AsRef<str>>(addr: SocketAddr, args: &[S]) -> Process {
     let mut all = vec!["s_client".to_string(), "-connect".into(), addr.to_string()];
     all.extend(args.iter().map(|a| a.as_ref().to_string()));
+    no_default_trust(&mut all);
     Process::spawn("openssl", &all)
+}
+
+/// Unless `args` name a trust store, tells s_server or s_client not to load the system's.
+/// A peer given no `-CAfile` trusts nothing here: no test relies on the system's CAs, and
+/// reading them costs each peer about 50 ms of CPU (the bundle holds some 150 roots).
+fn no_default_trust(args: &mut Vec<String>) {
+    let names_a_store = args
+        .iter()
+        .any(|a| matches!(a.as_str(), "-CAfile" | "-CApath" | "-CAstore"));
+    if !names_a_store {
+        args.extend(["-no-CAfile", "-no-CApath", "-no-CAstore"].map(String::from));
+    }
 }
 
 /// Runs `openssl s_client` to the end: sends `input`, closes stdin, waits at most
@@ -216,17 +230,30 @@ impl PyServer {
 
 /// The Python peer, unbuffered (as on the machines where the port once came in two
 /// writes), so its output reaches the test as it is written.
-fn python(args: &[String]) -> Process {
+pub(crate) fn python(args: &[String]) -> Process {
     Process::try_spawn(python_program(), args, &[("PYTHONUNBUFFERED", "1")])
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The Python interpreter itself. `python3` on the PATH may be a version manager's shim
-/// (pyenv's is a bash script that costs more CPU than Python's own start, on every peer);
-/// it is asked once for `sys.executable`, and later peers start Python directly.
+/// (pyenv's is a bash script that runs a dozen more scripts, about 0.13 s, on every peer).
+/// The peer needs any Python 3 with `ssl`, so the first `python3` on the PATH that is a
+/// program and not a script is taken; only when every one is a script is the first asked
+/// once for `sys.executable`.
 fn python_program() -> &'static str {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON.get_or_init(|| {
+        let candidates: Vec<_> = std::env::var_os("PATH")
+            .map(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join("python3"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let program = candidates.iter().find(|p| is_program(p));
+        if let Some(p) = program {
+            return p.display().to_string();
+        }
         std::process::Command::new("python3")
             .args(["-c", "import sys; print(sys.executable)"])
             .output()
@@ -237,6 +264,20 @@ fn python_program() -> &'static str {
             .filter(|s| !s.is_empty() && Path::new(s).is_file())
             .unwrap_or_else(|| "python3".to_string())
     })
+}
+
+/// An executable file that is not a script (a script starts with `#!`).
+fn is_program(path: &Path) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let executable =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    let mut start = [0u8; 2];
+    executable
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut start))
+            .is_ok()
+        && &start != b"#!"
 }
 
 /// A Python client that misbehaves against `addr` as told. It ends by itself; the guard
@@ -285,4 +326,34 @@ pub fn curl<S: AsRef<str>>(
 /// Path of a file as a string, for building command lines in tests.
 pub fn arg(p: &Path) -> String {
     p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_script_on_the_path_is_passed_over_for_a_program() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("python3");
+        std::fs::write(&script, "#!/usr/bin/env bash\nexec python3 \"$@\"\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(!is_program(&script), "a shim script is not the interpreter");
+        let plain = dir.path().join("data");
+        std::fs::write(&plain, [0x7f, b'E', b'L', b'F']).unwrap();
+        assert!(!is_program(&plain), "a file without the execute bit is no program");
+        assert!(is_program(&std::env::current_exe().unwrap()));
+        assert!(!is_program(&dir.path().join("missing")));
+    }
+
+    #[test]
+    fn a_peer_without_a_trust_store_loads_none() {
+        let mut args = vec!["-www".to_string()];
+        no_default_trust(&mut args);
+        assert_eq!(args, ["-www", "-no-CAfile", "-no-CApath", "-no-CAstore"]);
+        let mut args = vec!["-CAfile".to_string(), "ca.crt".into()];
+        no_default_trust(&mut args);
+        assert_eq!(args, ["-CAfile", "ca.crt"], "a store named is the one used");
+    }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use certs::Files;
 
+use crate::peers::python;
 use crate::process::Process;
 
 const BAD_PEER: &str = include_str!("../peers/bad_peer.py");
@@ -50,29 +51,18 @@ impl PyPeer {
         args.extend(before_identity.iter().cloned());
         args.push(files.path("server.chain.crt").display().to_string());
         args.push(files.path("server.key").display().to_string());
-        let mut process = Process::spawn("python3", &args);
-        // Wait for the whole line: the output may arrive in pieces ("LISTENING 4" first).
-        let out = process
-            .wait_for("LISTENING", START_TIMEOUT)
-            .and_then(|_| {
-                let deadline = std::time::Instant::now() + START_TIMEOUT;
-                loop {
-                    let out = process.stdout();
-                    let whole = out
-                        .find("LISTENING ")
-                        .is_some_and(|at| out[at..].contains('\n'));
-                    if whole || std::time::Instant::now() >= deadline {
-                        return Ok(out);
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            })
-            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"));
-        let port: u16 = out
-            .lines()
-            .find_map(|l| l.strip_prefix("LISTENING "))
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("cannot read the Python peer's port from:\n{out}"));
+        let mut process = python(&args);
+        // One line, "LISTENING <port>", read only once its newline is there.
+        let port: u16 = process
+            .wait_for_line("LISTENING ", START_TIMEOUT)
+            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
+            .parse()
+            .unwrap_or_else(|_| {
+                panic!(
+                    "cannot read the Python peer's port from:\n{}",
+                    process.transcript()
+                )
+            });
         PyPeer {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             process,
@@ -95,16 +85,13 @@ pub fn py_reader(files: &Files, addr: SocketAddr, answer: bool) -> Process {
     } else {
         "read-no-answer"
     };
-    Process::spawn(
-        "python3",
-        [
-            "-c".to_string(),
-            BAD_PEER.to_string(),
-            "client".into(),
-            mode.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            files.path("ca.crt").display().to_string(),
-        ],
-    )
+    python(&[
+        "-c".to_string(),
+        BAD_PEER.to_string(),
+        "client".into(),
+        mode.into(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        files.path("ca.crt").display().to_string(),
+    ])
 }

@@ -267,11 +267,10 @@ fn client_accepts_a_good_server_and_shows_it_its_certificate() {
         "a good server (leaf signed by the CA)",
     );
     // In TLS 1.3 the client finishes before the server has read its certificate: give
-    // s_server a moment to print what it received.
-    let _ = run
-        .server
-        .process
-        .wait_for("CN = workbook client", Duration::from_secs(2));
+    // s_server a moment to print what it received (stdout and stderr, read apart).
+    for needle in ["CN = workbook client", "verify return:1"] {
+        let _ = run.server.process.wait_for(needle, Duration::from_secs(2));
+    }
     let out = run.server.transcript();
     assert!(
         out.contains("CN = workbook client") && out.contains("verify return:1"),
@@ -471,6 +470,12 @@ fn serve_once(
                 // server took its certificate.
                 let _ = s.ssl_read(&mut buf);
                 let _ = s.ssl_write(b"welcome\n");
+                // Read on to the client's close_notify, answer it and close the TCP
+                // connection (the stream is kept for what it knows of the peer): s_client,
+                // once its input ends, waits up to 500 ms for the server to close.
+                while matches!(s.ssl_read(&mut buf), Ok(n) if n > 0) {}
+                let _ = s.shutdown();
+                let _ = s.get_ref().shutdown(std::net::Shutdown::Both);
                 Ok(s)
             }
             Err(e) => Err(explain::handshake(&e)),

@@ -327,6 +327,8 @@ fn explicit_accept_returns_after_the_handshake() {
     );
     stream.write_all(b"explicit\n").unwrap();
     let _ = stream.shutdown();
+    // Our end closed, s_client exits at once (it waits up to 500 ms for a server that stays).
+    drop(stream);
     let run = peers::finish(client, IO_TIMEOUT);
     assert!(
         run.stdout.contains("Verify return code: 0 (ok)") && run.stdout.contains("explicit"),
@@ -364,6 +366,9 @@ fn the_lazy_server_has_not_handshaken_before_its_first_read() {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     let read = reader.read_line(&mut line);
+    let finished = reader.get_ref().ssl().is_init_finished();
+    // Our end closed, s_client exits at once (it waits up to 500 ms for a server that stays).
+    drop(reader);
     client.close_stdin();
     let run = peers::finish(client, IO_TIMEOUT);
     if let Err(e) = read {
@@ -379,7 +384,7 @@ fn the_lazy_server_has_not_handshaken_before_its_first_read() {
         "the lazy server read the wrong line"
     );
     assert!(
-        reader.get_ref().ssl().is_init_finished(),
+        finished,
         "after the first read the handshake should be finished"
     );
 }
