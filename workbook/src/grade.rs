@@ -96,6 +96,7 @@ pub fn run(root: &Path, package: &str, target_dir: Option<&Path>) -> Result<Repo
     cmd.current_dir(root)
         .args(["test", "-p", package, "--no-fail-fast", "--color=never"])
         .args(["--", "--color=never"])
+        .args(test_threads())
         .env("CARGO_TERM_COLOR", "never")
         .env("RUST_BACKTRACE", "0");
     if let Some(t) = target_dir {
@@ -107,6 +108,18 @@ pub fn run(root: &Path, package: &str, target_dir: Option<&Path>) -> Result<Repo
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     Ok(read(package, stdout, stderr, started.elapsed()))
+}
+
+/// Most of a chapter's tests wait: for a peer to start, for a silent peer's timeout. With
+/// one test per core (libtest's default) a 2-core machine leaves them queued behind each
+/// other; four at once took the chapters' test programs from 0.30-1.14 s to 0.28-0.86 s
+/// (median of 5, `--test-threads` 2 against 4). The user's `RUST_TEST_THREADS` still wins.
+fn test_threads() -> Vec<String> {
+    if std::env::var_os("RUST_TEST_THREADS").is_some() {
+        return Vec::new();
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    vec![format!("--test-threads={}", cores.max(4))]
 }
 
 /// A report from what `cargo test -p package` printed.
