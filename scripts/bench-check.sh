@@ -5,7 +5,9 @@
 # (so the tests really run: real handshakes against real peers). Interleaved in the same run
 # with `rustlings run` on a solved rustlings exercise after the same kind of edit, so that a
 # busy machine slows both alike. Prints, per chapter, min / median / max of RUNS runs
-# (default 7), the rustlings median of the runs interleaved with it, and the ratio.
+# (default 7), the rustlings median of the runs interleaved with it, and the ratio. Last, the
+# floor of this path on this machine: a one-test crate edited and tested the same way, plus
+# the README's command with nothing to build.
 #
 #   scripts/bench-check.sh              every chapter
 #   scripts/bench-check.sh 0 3          chapters 0 and 3 only
@@ -105,10 +107,69 @@ rl_edit() {
 }
 rl_run() { (cd "$RL" && rustlings run if1); }
 
+# --- The floor: what no chapter can beat on this path. A crate as small as a chapter can be
+# (one function that makes one verified TLS connection with the openssl crate, one test
+# against a real s_server through testkit and certs), edited and tested the same way, plus
+# the outer `cargo run` of the README's command with nothing to build. It lives in the copy
+# only (exercises/ is a workspace glob there too).
+FLOOR="$REPO/exercises/zz-floor"
+mkdir -p "$FLOOR/src" "$FLOOR/tests"
+cat > "$FLOOR/Cargo.toml" <<'TOML'
+[package]
+name = "zz-floor"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[lib]
+test = false
+doctest = false
+
+[dependencies]
+openssl.workspace = true
+
+[dev-dependencies]
+certs.workspace = true
+testkit.workspace = true
+TOML
+cat > "$SCRATCH/floor.base.rs" <<'RUST'
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+
+use openssl::ssl::{SslConnector, SslMethod};
+
+/// One verified TLS connection; the negotiated version.
+pub fn version(addr: SocketAddr, ca: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    let mut b = SslConnector::builder(SslMethod::tls_client())?;
+    b.set_ca_file(ca)?;
+    let tls = b.build().connect("localhost", TcpStream::connect(addr)?)?;
+    Ok(tls.ssl().version_str().to_string())
+}
+RUST
+cat > "$FLOOR/tests/floor.rs" <<'RUST'
+#[test]
+fn one_handshake_with_s_server() {
+    let files = certs::Files::new().unwrap();
+    let server = testkit::peers::SServer::with_identity(&files, "server", &["-www"]);
+    let v = testkit::call("version", move || {
+        zz_floor::version(server.addr, &files.path("ca.crt")).map_err(|e| e.to_string())
+    });
+    assert_eq!(v.as_deref(), Ok("TLSv1.3"));
+}
+RUST
+floor_edit() {
+  EDIT=$((EDIT + 1))
+  { cat "$SCRATCH/floor.base.rs"; echo "// bench-check edit $EDIT"; } > "$FLOOR/src/lib.rs"
+}
+floor_test() { (cd "$REPO" && cargo test -q -p zz-floor -- --test-threads=4); }
+outer_only() { (cd "$REPO" && cargo workbook --version); }
+
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(rustlings --version)"
 echo "warming up (builds the copy's workbook and each chapter once) ..."
 rl_edit; timed rl_run >/dev/null
 [ "$LAST_RC" = 0 ] || { echo "rustlings run if1 fails on the solved exercise" >&2; rl_run || true; exit 1; }
+floor_edit; timed floor_test >/dev/null
+[ "$LAST_RC" = 0 ] || { echo "the floor crate's test fails" >&2; floor_test || true; exit 1; }
 for name in "${chapters[@]}"; do
   n=$((10#${name%%-*}))
   edit "$name"; timed check "$n" >/dev/null
@@ -162,3 +223,17 @@ while IFS=$'\t' read -r name mn md mx rlmd ratio cpu rlcpu cratio verdict; do
     "$ratio" "$cpu" "$rlcpu" "$cratio" "$goal"
   printf '  %-28s %s\n' "" "last verdict: $verdict"
 done < "$SCRATCH/table"
+
+: > "$SCRATCH/floor.times"
+: > "$SCRATCH/outer.times"
+for i in $(seq "$RUNS"); do
+  floor_edit; timed floor_test >> "$SCRATCH/floor.times"
+  timed outer_only >> "$SCRATCH/outer.times"
+done
+read -r _ fmd _ < <(cut -d' ' -f1 "$SCRATCH/floor.times" > "$SCRATCH/w"; stats "$SCRATCH/w")
+read -r _ omd _ < <(cut -d' ' -f1 "$SCRATCH/outer.times" > "$SCRATCH/w"; stats "$SCRATCH/w")
+echo
+echo "the floor, $RUNS runs each (medians): a one-test crate (openssl, certs, testkit, one handshake"
+echo "with s_server) after the same edit, \`cargo test -p\` ${fmd}s; the README's command with"
+echo "nothing to build (\`cargo workbook --version\`) ${omd}s; together $(awk -v a="$fmd" -v b="$omd" \
+  'BEGIN { printf "%.2f", a + b }')s. No chapter's check can be faster on this machine."
