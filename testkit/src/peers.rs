@@ -267,6 +267,7 @@ fn python_program() -> &'static str {
 }
 
 /// An executable file that is not a script (a script starts with `#!`).
+#[cfg(unix)]
 fn is_program(path: &Path) -> bool {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
@@ -328,7 +329,13 @@ pub fn arg(p: &Path) -> String {
     p.display().to_string()
 }
 
-#[cfg(test)]
+/// Without execute bits to read, every candidate is left to the `sys.executable` question.
+#[cfg(not(unix))]
+fn is_program(_: &Path) -> bool {
+    false
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
@@ -342,7 +349,10 @@ mod tests {
         assert!(!is_program(&script), "a shim script is not the interpreter");
         let plain = dir.path().join("data");
         std::fs::write(&plain, [0x7f, b'E', b'L', b'F']).unwrap();
-        assert!(!is_program(&plain), "a file without the execute bit is no program");
+        assert!(
+            !is_program(&plain),
+            "a file without the execute bit is no program"
+        );
         assert!(is_program(&std::env::current_exe().unwrap()));
         assert!(!is_program(&dir.path().join("missing")));
     }
