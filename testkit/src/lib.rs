@@ -8,6 +8,7 @@
 //! - [`explain`]: one plain sentence for an OpenSSL error, a handshake failure or a verify
 //!   result.
 //! - [`within`]: runs learner code with a time limit, so a wrong solution fails, not hangs.
+//! - [`no_system_trust!`]: a chapter's test program trusts no system CA by default.
 
 pub mod client_identity;
 pub mod explain;
@@ -24,6 +25,47 @@ use std::panic::resume_unwind;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
+
+/// Gives the test program that names it an empty default trust store: before `main`, while
+/// the program still has one thread, `SSL_CERT_FILE` and `SSL_CERT_DIR` are pointed at
+/// `/dev/null`, whatever the machine set them to. Only a probe's child keeps the store its
+/// test gave it (a stand-in system CA, see [`probe`]). `SslConnector::builder`, in the
+/// learner's code and in the tests' own clients, then loads nothing by default.
+///
+/// - No test passes or fails because of what this machine trusts.
+/// - Reading the system's bundle (some 150 roots) costs each `SslConnector::builder` about
+///   50 ms of CPU, 4 to 13 times a chapter; without it the chapters' test programs use 2 to
+///   4 times less CPU.
+///
+/// Each chapter's test file says `testkit::no_system_trust!();` itself, rather than testkit
+/// doing it for everyone who links it: the workbook links testkit too, and the cargo it runs
+/// must keep the machine's CAs to fetch crates. Setting the variables on a test's thread
+/// instead would race with OpenSSL reading them on the others.
+#[macro_export]
+macro_rules! no_system_trust {
+    () => {
+        #[used]
+        #[cfg_attr(target_os = "linux", link_section = ".init_array")]
+        #[cfg_attr(target_os = "macos", link_section = "__DATA,__mod_init_func")]
+        static NO_SYSTEM_TRUST: extern "C" fn() = {
+            extern "C" fn no_system_trust() {
+                $crate::empty_default_trust();
+            }
+            no_system_trust
+        };
+    };
+}
+
+/// What [`no_system_trust!`] runs before `main`.
+#[doc(hidden)]
+pub fn empty_default_trust() {
+    if std::env::var_os(probe::TRUST_GIVEN).is_some() {
+        return;
+    }
+    for var in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+        std::env::set_var(var, "/dev/null");
+    }
+}
 
 /// The read and write timeout every socket in a test gets.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);

@@ -11,6 +11,10 @@ use std::time::Duration;
 use crate::peers::Finished;
 use crate::process::Process;
 
+/// Set on a child given `SSL_CERT_FILE` or `SSL_CERT_DIR`: [`crate::no_system_trust!`]
+/// leaves those alone there.
+pub const TRUST_GIVEN: &str = "TLS_WORKBOOK_TRUST_GIVEN";
+
 /// The line of the child's output that holds an unfilled `todo!()`'s message, if any: a
 /// test that runs learner code in a child passes it on as its own failure.
 pub fn todo_line(finished: &Finished) -> Option<String> {
@@ -29,7 +33,13 @@ pub fn todo_line(finished: &Finished) -> Option<String> {
 pub fn run_test_in_child(test: &str, env: &[(&str, String)], timeout: Duration) -> Finished {
     let exe = std::env::current_exe().expect("the test program's own path");
     let exe = exe.to_str().expect("a UTF-8 path to the test program");
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if vars
+        .iter()
+        .any(|(k, _)| matches!(*k, "SSL_CERT_FILE" | "SSL_CERT_DIR"))
+    {
+        vars.push((TRUST_GIVEN, "1"));
+    }
     let mut child = Process::try_spawn(
         exe,
         [test, "--exact", "--nocapture", "--test-threads=1"],

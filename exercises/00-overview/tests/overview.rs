@@ -9,6 +9,9 @@ use certs::Files;
 use ch00_overview::{first_handshake, serve_one, FirstContact};
 use testkit::peers::{Misbehaviour, PyServer, SServer};
 
+// No verdict here depends on the CAs this machine trusts (see the macro).
+testkit::no_system_trust!();
+
 /// Runs the learner's client against `addr`, trusting `ca`; the error comes back as a
 /// sentence.
 fn client(addr: SocketAddr, ca: PathBuf, timeout: Duration) -> Result<FirstContact, String> {

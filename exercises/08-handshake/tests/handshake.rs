@@ -17,6 +17,9 @@ use testkit::peers::{self, Misbehaviour, SServer};
 use testkit::process::Process;
 use testkit::{panic_text, reference, IO_TIMEOUT};
 
+// No verdict here depends on the CAs this machine trusts (see the macro).
+testkit::no_system_trust!();
+
 /// The timeout the tests give code facing a peer that never speaks.
 const SHORT: Duration = Duration::from_millis(250);
 /// How long a call facing a silent peer may take before the test calls it hung.

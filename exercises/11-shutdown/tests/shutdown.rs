@@ -21,6 +21,9 @@ use testkit::process::Process;
 use testkit::py_extra::{py_reader, PyPeer};
 use testkit::{explain, IO_TIMEOUT};
 
+// No verdict here depends on the CAs this machine trusts (see the macro).
+testkit::no_system_trust!();
+
 /// What s_client -msg prints when a close_notify arrives from our side.
 const SAW_CLOSE_NOTIFY: &str = "<<< TLS 1.3, Alert [length 0002], warning close_notify";
 /// What s_client -msg prints when it sends its own close_notify.
