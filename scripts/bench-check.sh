@@ -147,6 +147,8 @@ pub fn version(addr: SocketAddr, ca: &Path) -> Result<String, Box<dyn std::error
 }
 RUST
 cat > "$FLOOR/tests/floor.rs" <<'RUST'
+testkit::no_system_trust!();
+
 #[test]
 fn one_handshake_with_s_server() {
     let files = certs::Files::new().unwrap();
