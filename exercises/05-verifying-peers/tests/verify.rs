@@ -5,6 +5,7 @@
 //! callback recorded it on your side and as the real peer printed it with `-msg`.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
@@ -373,6 +374,79 @@ fn a_server_under_an_untrusted_ca_is_refused() {
         0,
         "was signed by a CA you do not trust",
         "A CA you never chose, perhaps the attacker's own, would speak for your server.",
+    );
+}
+
+// The machine's trust store, as the default verify paths see it, can only be changed for a
+// whole process: this test runs again in a child whose SSL_CERT_FILE names a stand-in
+// "system" CA, with the parent's certificate files (a child would make a set of its own).
+const SYSTEM_PROBE: &str = "a_server_under_a_system_ca_is_refused";
+const SYSTEM_FILES: &str = "CH05_SYSTEM_STORE_FILES";
+
+#[test]
+fn a_server_under_a_system_ca_is_refused() {
+    if let Ok(dir) = std::env::var(SYSTEM_FILES) {
+        return system_probe(Path::new(&dir));
+    }
+    let files = shared_files();
+    let system_ca = files.path("system-ca.crt");
+    let child = testkit::probe::run_test_in_child(
+        SYSTEM_PROBE,
+        &[
+            (SYSTEM_FILES, files.dir().display().to_string()),
+            ("SSL_CERT_FILE", system_ca.display().to_string()),
+            ("SSL_CERT_DIR", "/dev/null".to_string()),
+        ],
+        testkit::CALL_TIMEOUT,
+    );
+    if let Some(todo) = testkit::probe::todo_line(&child) {
+        panic!("{todo}");
+    }
+    assert!(
+        child.status.is_some_and(|s| s.success()) && child.stdout.contains("1 passed"),
+        "with SSL_CERT_FILE naming a stand-in \"system\" CA:\n{}",
+        child.transcript
+    );
+}
+
+/// The child's half: the default verify paths hold the "system" CA, and a server it signed
+/// must still be refused, with error 20 at depth 0 recorded.
+fn system_probe(dir: &Path) {
+    callback_first();
+    let path = |n: &str| dir.join(n);
+    let failures = Failures::default();
+    let (cert, key, ca) = (path("client.chain.crt"), path("client.key"), path("ca.crt"));
+    let f = failures.clone();
+    let connector = testkit::call("client", move || client(&cert, &key, &ca, None, &f))
+        .unwrap_or_else(|e| panic!("client() failed on good files: {}", explain::stack(&e)));
+    let ssl = testkit::call("connection", move || connection(&connector, certs::HOST))
+        .unwrap_or_else(|e| panic!("connection() failed: {}", explain::stack(&e)));
+    let server = SServer::start(&[
+        "-cert".to_string(),
+        peers::arg(&path("system-server.crt")),
+        "-key".into(),
+        peers::arg(&path("system-server.key")),
+    ]);
+    let tcp = TcpStream::connect(server.addr).expect("connect to s_server");
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    if ssl.connect(tcp).is_ok() {
+        panic!(
+            "Your client accepted a server signed by a CA this machine trusts (SSL_CERT_FILE \
+             names it here) but you were not given. The code before your part replaced the \
+             store SslConnector::builder filled from the default verify paths with an empty \
+             one, so that `ca` is the only CA trusted; loading the defaults again \
+             (set_default_verify_paths) lets any of the machine's CAs vouch for any name.\n{}",
+            brief(&server.transcript())
+        );
+    }
+    let recorded = failures.lock().unwrap().clone();
+    assert!(
+        recorded
+            .iter()
+            .any(|f| f.error.as_raw() == 20 && f.depth == 0),
+        "Your client refused the server under the \"system\" CA, but your verify callback \
+         did not record error 20 at depth 0: {}",
+        shown(&recorded)
     );
 }
 
