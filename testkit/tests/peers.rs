@@ -110,3 +110,34 @@ fn within_turns_a_hang_into_a_failure() {
     });
     assert!(testkit::panic_text(&*r.unwrap_err()).contains("did not return"));
 }
+
+/// The Python reader tells a close_notify from a bare TCP close, whichever Python runs it:
+/// Debian's 3.11.2 creates its contexts with OP_IGNORE_UNEXPECTED_EOF (both alike, then)
+/// and raises the unexpected EOF as a plain SSLError.
+#[test]
+fn the_python_reader_tells_a_truncation_from_a_clean_end() {
+    let files = Files::new().unwrap();
+    for (close_notify, want) in [(true, "GOT 6 CLEAN"), (false, "GOT 6 TRUNCATED")] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut reader = testkit::py_extra::py_reader(&files, addr, true);
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(testkit::IO_TIMEOUT)).unwrap();
+        let mut tls = reference::acceptor(&pki().server_chain)
+            .accept(tcp)
+            .unwrap_or_else(|e| panic!("{e}\n{}", reader.transcript()));
+        tls.write_all(b"hello\n").unwrap();
+        if close_notify {
+            let _ = tls.shutdown();
+        }
+        drop(tls);
+        let said = reader
+            .wait_for("DONE", Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            said.contains(want),
+            "expected {want:?}:\n{}",
+            reader.transcript()
+        );
+    }
+}
