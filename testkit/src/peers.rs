@@ -189,7 +189,7 @@ impl Misbehaviour {
     }
 }
 
-const BAD_PEER: &str = include_str!("../peers/bad_peer.py");
+pub(crate) const BAD_PEER: &str = include_str!("../peers/bad_peer.py");
 
 /// A Python `ssl` server that misbehaves as told, serving `server` of the certificate set.
 pub struct PyServer {
@@ -209,23 +209,26 @@ impl PyServer {
             args.push(path(files, "server.chain.crt"));
             args.push(path(files, "server.key"));
         }
-        let mut process = python(&args);
-        // One line, "LISTENING <port>", written whole; read only once its newline is there.
-        let port: u16 = process
-            .wait_for_line("LISTENING ", START_TIMEOUT)
-            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
-            .parse()
-            .unwrap_or_else(|_| {
-                panic!(
-                    "cannot read the Python peer's port from:\n{}",
-                    process.transcript()
-                )
-            });
-        PyServer {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            process,
-        }
+        let (addr, process) = python_server(&args);
+        PyServer { addr, process }
     }
+}
+
+/// Starts the Python peer in a server mode and waits until it listens: one line,
+/// "LISTENING <port>", read only once its newline is there.
+pub(crate) fn python_server(args: &[String]) -> (SocketAddr, Process) {
+    let mut process = python(args);
+    let port: u16 = process
+        .wait_for_line("LISTENING ", START_TIMEOUT)
+        .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
+        .parse()
+        .unwrap_or_else(|_| {
+            panic!(
+                "cannot read the Python peer's port from:\n{}",
+                process.transcript()
+            )
+        });
+    (SocketAddr::from(([127, 0, 0, 1], port)), process)
 }
 
 /// The Python peer, unbuffered (as on the machines where the port once came in two

@@ -8,13 +8,8 @@ use std::time::Duration;
 
 use certs::Files;
 
-use crate::peers::python;
+use crate::peers::{python, python_server, BAD_PEER};
 use crate::process::Process;
-
-const BAD_PEER: &str = include_str!("../peers/bad_peer.py");
-
-/// How long the Python peer may take to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A Python server in one of the extra modes; it serves one connection and ends.
 pub struct PyPeer {
@@ -51,22 +46,8 @@ impl PyPeer {
         args.extend(before_identity.iter().cloned());
         args.push(files.path("server.chain.crt").display().to_string());
         args.push(files.path("server.key").display().to_string());
-        let mut process = python(&args);
-        // One line, "LISTENING <port>", read only once its newline is there.
-        let port: u16 = process
-            .wait_for_line("LISTENING ", START_TIMEOUT)
-            .unwrap_or_else(|e| panic!("the Python peer did not start: {e}"))
-            .parse()
-            .unwrap_or_else(|_| {
-                panic!(
-                    "cannot read the Python peer's port from:\n{}",
-                    process.transcript()
-                )
-            });
-        PyPeer {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            process,
-        }
+        let (addr, process) = python_server(&args);
+        PyPeer { addr, process }
     }
 
     /// Waits (at most `timeout`) until the peer has printed `needle`; its stdout so far.
