@@ -4,11 +4,11 @@
 //! fail on the unsolved exercise, and these pass on it.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 
-use certs::Files;
+use certs::{pki, Files};
 use ch00_overview::{serve_one, ServerSaw};
-use openssl::ssl::{SslConnector, SslMethod};
+use testkit::reference;
 
 // No verdict here depends on the CAs this machine trusts (see the macro).
 testkit::no_system_trust!();
@@ -25,14 +25,8 @@ fn serve_a_client(close_notify: bool) -> ServerSaw {
         serve_one(&listener, &chain, &key, testkit::IO_TIMEOUT).map_err(|e| e.to_string())
     });
 
-    let mut ctx = SslConnector::builder(SslMethod::tls_client()).unwrap();
-    ctx.set_ca_file(files.path("ca.crt")).unwrap();
-    let connector = ctx.build();
-    let tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(testkit::IO_TIMEOUT)).unwrap();
-    tcp.set_write_timeout(Some(testkit::IO_TIMEOUT)).unwrap();
-    let mut tls = connector
-        .connect("localhost", tcp)
+    let connector = reference::connector(&pki().ca);
+    let mut tls = reference::connect(&connector, addr, certs::HOST)
         .unwrap_or_else(|e| panic!("our client could not reach the example server: {e}"));
     tls.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     tls.flush().unwrap();
