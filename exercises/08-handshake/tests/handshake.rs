@@ -207,7 +207,9 @@ fn outcomes_of(server: JoinHandle<Vec<Result<(), Error>>>) -> Vec<Result<(), Err
     while !server.is_finished() {
         assert!(
             Instant::now() < deadline,
-            "serve did not return after its clients were done"
+            "your server loop did not return after its last client was done: it should serve \
+             the given number of clients and stop, each failure (a timeout, a bad handshake) \
+             counted as one, never waited on for ever"
         );
         thread::sleep(Duration::from_millis(5));
     }
@@ -510,7 +512,16 @@ fn the_explicit_client_meets_the_lazy_server() {
     let mut line = String::new();
     let read = BufReader::new(stream).read_line(&mut line);
     let finished = client.join().expect("the explicit client panicked");
-    read.unwrap_or_else(|e| panic!("the lazy server's first read failed: {e}"));
+    read.unwrap_or_else(|e| {
+        panic!(
+            "the lazy server's first read failed ({}). That read should have run the whole \
+             handshake as the server side and returned the client's line: a connection that \
+             is never told which side it is cannot start a handshake.",
+            e.get_ref()
+                .map(|inner| testkit::explain::boxed(inner))
+                .unwrap_or_else(|| e.to_string())
+        )
+    });
     assert_eq!(line, "from the explicit client\n");
     assert!(
         matches!(finished, Ok(true)),
