@@ -2,23 +2,28 @@
 //! reference solution and `openssl s_server`, side by side, all measured with the same
 //! in-process client on 127.0.0.1.
 //!
-//! The learner's and the reference server come from chapter 12 (resumption) and chapter 15
-//! (the capstone). Until those chapters exist, their columns say so: no number is ever
-//! made up.
+//! The learner's and the reference server are chapter 12's (resumption): `serve_one` in a
+//! loop, the `chNN-resumption-server` program of the exercise and of the solution crate,
+//! built here with `--features bench-server`. Without chapter 12 their columns say so; an
+//! unsolved exercise says it is unsolved: no number is ever made up.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use openssl::ssl::{SslConnector, SslMethod, SslSession, SslVersion};
 
 use crate::manifest::Chapter;
-use crate::ui;
+use crate::{grade, ui};
 
 /// The chapters whose code the learner and reference columns need.
 const RESUMPTION: u32 = 12;
 const CAPSTONE: u32 = 15;
+
+/// How long a chapter's server may take to say it listens.
+const START: Duration = Duration::from_secs(10);
 
 /// The TLS version to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,8 +147,139 @@ fn cell(r: &Rate) -> String {
     format!("{:>7.0}/s", r.per_second())
 }
 
+/// A full and a resumed measurement of one server.
+struct Row {
+    full: Rate,
+    resumed: Rate,
+}
+
+/// Measures the server at `addr`, full then resumed.
+fn row(addr: SocketAddr, ca: &Path, tls: Tls, time: Duration) -> Result<Row> {
+    let full = measure(addr, ca, tls, false, time).context("full handshakes")?;
+    let resumed = measure(addr, ca, tls, true, time).context("resumed handshakes")?;
+    Ok(Row { full, resumed })
+}
+
+/// Builds chapter 12's server program of `package` (the exercise or the solution) and
+/// starts it, serving the workbook's server certificate.
+fn chapter_server(
+    root: &Path,
+    package: &str,
+    files: &certs::Files,
+) -> Result<testkit::process::Process> {
+    let bin = format!("{package}-server");
+    let out = grade::cargo()
+        .current_dir(root)
+        .args([
+            "build",
+            "-q",
+            "-p",
+            package,
+            "--features",
+            "bench-server",
+            "--bin",
+            &bin,
+        ])
+        .output()
+        .with_context(|| format!("cannot run cargo build -p {package}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        bail!(
+            "{package} does not build: {}",
+            grade::cargo_error(&err).unwrap_or_else(|| err
+                .lines()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "))
+        );
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    let program = target.join("debug").join(&bin);
+    let chain = files.path("server.chain.crt").display().to_string();
+    let key = files.path("server.key").display().to_string();
+    let mut p = testkit::process::Process::try_spawn(
+        &program.display().to_string(),
+        [chain, key],
+        &[("RUST_BACKTRACE", "0")],
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    p.wait_for_line("LISTENING ", START)
+        .map_err(|e| anyhow!("{bin} did not start: {e}"))?;
+    Ok(p)
+}
+
+/// The address a chapter server printed.
+fn listening(p: &testkit::process::Process) -> Result<SocketAddr> {
+    testkit::process::whole_line_after(&p.stdout(), "LISTENING ")
+        .and_then(|a| a.trim().parse().ok())
+        .ok_or_else(|| anyhow!("no address in the server's output:\n{}", p.transcript()))
+}
+
+/// Measures one of chapter 12's servers; an error says why there is no number, in a line.
+fn measure_chapter(
+    root: &Path,
+    package: &str,
+    files: &certs::Files,
+    tls: Tls,
+    time: Duration,
+) -> std::result::Result<Row, String> {
+    let unsolved = |said: &str| {
+        said.contains("not yet implemented")
+            .then(|| "not solved yet: the exercise still has its todo!()s".to_string())
+    };
+    let p = chapter_server(root, package, files).map_err(|e| {
+        let e = format!("{e:#}");
+        unsolved(&e).unwrap_or_else(|| e.lines().next().unwrap_or("").to_string())
+    })?;
+    let addr = listening(&p).map_err(|e| format!("{e:#}"))?;
+    let ca = files.path("ca.crt");
+    row(addr, &ca, tls, time).map_err(|e| {
+        let said = p.stderr();
+        unsolved(&said).unwrap_or_else(|| {
+            let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            format!("{e:#} {first}").trim().to_string()
+        })
+    })
+}
+
+fn print_row(name: &str, r: &std::result::Result<Row, String>, reference: Option<&Row>) {
+    match r {
+        Ok(row) => {
+            let mut notes = vec![format!(
+                "resumed is {:.1}x full",
+                row.resumed.per_second() / row.full.per_second().max(1e-9)
+            )];
+            if let Some(s) = reference {
+                notes.push(format!(
+                    "{:.2}x and {:.2}x s_server",
+                    row.full.per_second() / s.full.per_second().max(1e-9),
+                    row.resumed.per_second() / s.resumed.per_second().max(1e-9)
+                ));
+            }
+            if row.resumed.resumed < row.resumed.handshakes {
+                notes.push(format!(
+                    "{} of {} did not resume",
+                    row.resumed.handshakes - row.resumed.resumed,
+                    row.resumed.handshakes
+                ));
+            }
+            println!(
+                "  {:<20} {:>9}  {:>9}  {}",
+                name,
+                cell(&row.full),
+                cell(&row.resumed),
+                ui::dim(format!("({})", notes.join("; ")))
+            );
+        }
+        Err(why) => println!("  {:<20} {:>9}  {:>9}  {}", name, "-", "-", ui::dim(why)),
+    }
+}
+
 /// Runs the benchmark and prints the table.
-pub fn run(chapters: &[Chapter], seconds: u64, tls: Tls) -> Result<()> {
+pub fn run(root: &Path, chapters: &[Chapter], seconds: u64, tls: Tls) -> Result<()> {
     if seconds == 0 {
         bail!("--seconds must be at least 1");
     }
@@ -157,65 +293,39 @@ pub fn run(chapters: &[Chapter], seconds: u64, tls: Tls) -> Result<()> {
     println!("Each connection: handshake, GET /, the whole reply, close_notify.\n");
 
     let server = s_server(&files)?;
-    let spin = ui::spinner("openssl s_server: full handshakes".into());
-    let full = measure(server.addr, &ca, tls, false, time);
-    spin.set_message("openssl s_server: resumed handshakes");
-    let resumed = measure(server.addr, &ca, tls, true, time);
-    spin.finish_and_clear();
+    let spin = ui::spinner("openssl s_server".into());
+    let reference = row(server.addr, &ca, tls, time);
     drop(server);
-    let full = full.context("measuring full handshakes with openssl s_server")?;
-    let resumed = resumed.context("measuring resumed handshakes with openssl s_server")?;
+    let reference = reference.context("measuring openssl s_server")?;
 
-    let has = |n: u32| chapters.iter().any(|c| c.number == n);
-    let missing = match (has(RESUMPTION), has(CAPSTONE)) {
-        (false, false) => format!(
-            "needs chapter {RESUMPTION} (resumption) and chapter {CAPSTONE} (capstone): not in this workbook yet"
-        ),
-        (true, false) => format!("needs chapter {CAPSTONE} (capstone): not in this workbook yet"),
-        (false, true) => format!("needs chapter {RESUMPTION} (resumption): not in this workbook yet"),
-        (true, true) => format!(
-            "chapters {RESUMPTION} and {CAPSTONE} exist, but this workbook does not know how to \
-             start their server yet"
-        ),
+    let chapter = chapters.iter().find(|c| c.number == RESUMPTION);
+    let (yours, solution) = match chapter {
+        Some(ch) => {
+            spin.set_message("your server (chapter 12)");
+            let yours = measure_chapter(root, &ch.exercise_package(), &files, tls, time);
+            spin.set_message("the reference solution (chapter 12)");
+            let solution = measure_chapter(root, &ch.solution_package(), &files, tls, time);
+            (yours, solution)
+        }
+        None => {
+            let has_capstone = chapters.iter().any(|c| c.number == CAPSTONE);
+            let missing = if has_capstone {
+                format!("needs chapter {RESUMPTION} (resumption): not in this workbook yet")
+            } else {
+                format!(
+                    "needs chapter {RESUMPTION} (resumption) and chapter {CAPSTONE} (capstone): \
+                     not in this workbook yet"
+                )
+            };
+            (Err(missing.clone()), Err(missing))
+        }
     };
+    spin.finish_and_clear();
+
     println!("  {:<20} {:>9}  {:>9}", "server", "full", "resumed");
-    println!(
-        "  {:<20} {:>9}  {:>9}  {}",
-        "yours",
-        "-",
-        "-",
-        ui::dim(&missing)
-    );
-    println!(
-        "  {:<20} {:>9}  {:>9}  {}",
-        "reference solution",
-        "-",
-        "-",
-        ui::dim(&missing)
-    );
-    let ratio = resumed.per_second() / full.per_second().max(1e-9);
-    println!(
-        "  {:<20} {:>9}  {:>9}  {}",
-        "openssl s_server",
-        cell(&full),
-        cell(&resumed),
-        ui::dim(format!(
-            "({} full in {:.1} s; {} resumed of {} in {:.1} s; resumed is {ratio:.1}x)",
-            full.handshakes,
-            full.elapsed.as_secs_f64(),
-            resumed.resumed,
-            resumed.handshakes,
-            resumed.elapsed.as_secs_f64()
-        ))
-    );
-    if resumed.resumed < resumed.handshakes {
-        println!(
-            "\n{} {} of {} \"resumed\" connections did a full handshake: the server did not accept the session.",
-            ui::note("note:"),
-            resumed.handshakes - resumed.resumed,
-            resumed.handshakes
-        );
-    }
+    print_row("yours", &yours, Some(&reference));
+    print_row("reference solution", &solution, Some(&reference));
+    print_row("openssl s_server", &Ok(reference), None);
     println!(
         "\nThe numbers are this machine's, now: another program busy on the same cores lowers them."
     );

@@ -195,7 +195,7 @@ pub fn run(cli: Cli) -> Result<bool> {
             } else {
                 bench::Tls::V13
             };
-            bench::run(&chapters, seconds, tls)?;
+            bench::run(&root, &chapters, seconds, tls)?;
             Ok(true)
         }
         Cmd::Doctor => Ok(doctor::run()),
