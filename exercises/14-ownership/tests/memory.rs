@@ -20,7 +20,8 @@ const WARM_UP: usize = 100;
 const MEASURED: usize = 1000;
 /// How much the resident size may grow over the measured connections. Measured with the
 /// solution on OpenSSL 3.0.19: 0 to 84 kB; a server that forgets each stream instead of
-/// dropping it: see the page.
+/// dropping it: 1,576 kB over 50 connections, about
+/// 32 kB each.
 const TOLERANCE_KB: u64 = 2048;
 
 /// The resident set size of this process, from /proc/self/status.
@@ -67,29 +68,42 @@ fn a_thousand_connections_keep_memory_bounded() {
             };
             resumed += usize::from(v.resumed);
             last = Some(v.session);
+            // A leak shows long before the end: stop as soon as it is over the limit.
+            if i >= WARM_UP && (i - WARM_UP) % 50 == 49 && rss_kb() > before + TOLERANCE_KB {
+                return Ok((before, rss_kb(), resumed, i + 1 - WARM_UP));
+            }
         }
-        Ok((before, rss_kb(), resumed))
+        Ok((before, rss_kb(), resumed, MEASURED))
     });
-    let served = match server.join() {
+    let join_server = move || match server.join() {
         Ok(r) => r,
         Err(payload) => resume_unwind(payload),
     };
-    let (before, after, resumed) = client.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        served.ok(),
-        Some(all),
-        "serve should report every connection served"
-    );
+    let (before, after, resumed, measured) = match client {
+        Ok(v) => v,
+        Err(e) => {
+            // A server that failed (or is not written yet) explains a failed visit.
+            let served = join_server();
+            panic!("{e} (serve returned {served:?})")
+        }
+    };
     let grew = after.saturating_sub(before);
     assert!(
         grew <= TOLERANCE_KB,
-        "over {MEASURED} connections, after {WARM_UP} to warm up, the resident size grew \
+        "over {measured} connections, after {WARM_UP} to warm up, the resident size grew \
          from {before} kB to {after} kB (+{grew} kB, about {} bytes a connection; at most \
          {TOLERANCE_KB} kB is allowed). Something of every connection is kept: a stream \
          forgotten instead of dropped, or every session or connection pushed into a list. \
          Drop is SSL_free: let each connection's values go when it ends, and keep only \
          what the next connection needs.",
-        grew * 1024 / MEASURED as u64
+        grew * 1024 / measured as u64
+    );
+    // Only now: after a leak was found early, the server still waits for the rest.
+    let served = join_server();
+    assert_eq!(
+        served.ok(),
+        Some(all),
+        "serve should report every connection served"
     );
     eprintln!(
         "resident size {before} kB -> {after} kB over {MEASURED} connections ({resumed} \

@@ -5,6 +5,7 @@
 use std::io;
 use std::net::TcpStream;
 
+use ch14_ownership::echo_line;
 use openssl::ssl::{SslAcceptor, SslContext};
 use openssl::x509::X509;
 
@@ -16,13 +17,15 @@ pub struct Leftovers {
     pub own_cert: X509,
 }
 
-/// Serves one connection with `acceptor` (handshake and close_notify, nothing else), and
+/// Serves one connection with `acceptor` (handshake, one line echoed, close_notify), and
 /// keeps the connection's context and its own certificate after the stream is dropped.
 // ANCHOR: leftovers
 pub fn serve_and_keep(acceptor: &SslAcceptor, tcp: TcpStream) -> io::Result<Leftovers> {
-    let mut stream = acceptor
-        .accept(tcp)
-        .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut stream = match acceptor.accept(tcp) {
+        Ok(stream) => stream,
+        Err(e) => return Err(io::Error::other(format!("handshake: {e}"))),
+    };
+    echo_line(&mut stream)?;
     stream
         .shutdown()
         .map_err(|e| e.into_io_error().unwrap_or_else(io::Error::other))?;
