@@ -47,7 +47,7 @@ fn a_thousand_connections_keep_memory_bounded() {
     let (chain, key) = (files.path("server.chain.crt"), files.path("server.key"));
     let all = WARM_UP + MEASURED;
     let server = thread::spawn(move || {
-        testkit::within(Duration::from_secs(60), "serve", move || {
+        testkit::within(Duration::from_secs(20), "serve", move || {
             serve(listener, &chain, &key, 2, all)
         })
     });
