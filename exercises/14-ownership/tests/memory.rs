@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::panic::resume_unwind;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use certs::Files;
 use ch14_ownership::{serve, visit, Visit};
@@ -58,9 +58,11 @@ fn a_thousand_connections_keep_memory_bounded() {
         let mut last: Option<SslSession> = None;
         let mut before = 0;
         let mut resumed = 0;
+        let mut started = Instant::now();
         for i in 0..all {
             if i == WARM_UP {
                 before = rss_kb();
+                started = Instant::now();
             }
             let v: Visit = match visit(&c, addr, b"hello\n", last.as_ref()) {
                 Ok(v) => v,
@@ -70,16 +72,22 @@ fn a_thousand_connections_keep_memory_bounded() {
             last = Some(v.session);
             // A leak shows long before the end: stop as soon as it is over the limit.
             if i >= WARM_UP && (i - WARM_UP) % 50 == 49 && rss_kb() > before + TOLERANCE_KB {
-                return Ok((before, rss_kb(), resumed, i + 1 - WARM_UP));
+                return Ok((
+                    before,
+                    rss_kb(),
+                    resumed,
+                    i + 1 - WARM_UP,
+                    started.elapsed(),
+                ));
             }
         }
-        Ok((before, rss_kb(), resumed, MEASURED))
+        Ok((before, rss_kb(), resumed, MEASURED, started.elapsed()))
     });
     let join_server = move || match server.join() {
         Ok(r) => r,
         Err(payload) => resume_unwind(payload),
     };
-    let (before, after, resumed, measured) = match client {
+    let (before, after, resumed, measured, took) = match client {
         Ok(v) => v,
         Err(e) => {
             // A server that failed (or is not written yet) explains a failed visit.
@@ -106,7 +114,8 @@ fn a_thousand_connections_keep_memory_bounded() {
         "serve should report every connection served"
     );
     eprintln!(
-        "resident size {before} kB -> {after} kB over {MEASURED} connections ({resumed} \
-         resumed)"
+        "resident size {before} kB -> {after} kB over {MEASURED} connections ({resumed} of {all} \
+         resumed) in {:.2} s",
+        took.as_secs_f64()
     );
 }
