@@ -442,6 +442,23 @@ fn a_connection_leaves_its_context_and_certificate() {
         same_object(&*copy, &*left.own_cert),
         "X509::clone is X509_up_ref"
     );
+    // The kept context outlives the acceptor it came from: it is a count, not a borrow. So
+    // does a connection's: SSL_new counts its SSL_CTX (Ssl::new borrows nothing).
+    let ssl = openssl::ssl::Ssl::new(acceptor.context()).expect("an SSL");
+    drop(acceptor);
+    let kept = left.context.certificate().map(common_name);
+    assert_eq!(
+        kept.as_deref(),
+        Some("localhost"),
+        "the kept context still reads after the acceptor is dropped"
+    );
+    let of_ssl = ssl.ssl_context().certificate().map(common_name);
+    assert_eq!(
+        of_ssl.as_deref(),
+        Some("localhost"),
+        "an SSL's context still reads after the acceptor is dropped"
+    );
+    drop(ssl);
     drop(left);
     assert_eq!(
         common_name(&copy),
