@@ -175,7 +175,12 @@ fn a_session_the_server_refuses_is_reported_as_a_full_handshake() {
         let kept = first.session;
 
         // A ticket changed in transit or on disk: the server cannot decrypt it.
-        let corrupted = with_ticket_corrupted(&kept).expect("a session with a ticket");
+        let corrupted = with_ticket_corrupted(&kept).unwrap_or_else(|| {
+            panic!(
+                "the session your first visit returned ({flag}) has no ticket: {}",
+                why_not_resumed(&kept, version == SslVersion::TLS1_3)
+            )
+        });
         let v = learner_visit(&c, server.addr, Some(corrupted)).unwrap_or_else(|e| {
             panic!(
                 "offering a corrupted session made your visit fail ({flag}): {e}. A server \
