@@ -50,7 +50,8 @@ pub enum Cmd {
     },
     /// The next hint for chapter N: a nudge, then the API to use, then the shape of the code.
     Hint {
-        n: u32,
+        /// The chapter's number; none: the first chapter that does not pass yet.
+        n: Option<u32>,
         /// Show every hint at once.
         #[arg(long, conflicts_with = "reset")]
         all: bool,
@@ -161,7 +162,26 @@ pub fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Cmd::Hint { n, all, reset } => {
-            let ch = ui::chapter(&chapters, n)?;
+            let ch = match n {
+                Some(n) => ui::chapter(&chapters, n)?,
+                None => {
+                    let state = crate::state::State::load(&root)?;
+                    let ch = learner::next_chapter(&root, &chapters, &state, u32::MAX).ok_or_else(
+                        || {
+                            anyhow::anyhow!(
+                                "every chapter passes; `{} hint N` shows the hints of chapter N",
+                                ui::me()
+                            )
+                        },
+                    )?;
+                    println!(
+                        "Chapter {:02} ({}), the first that does not pass yet:",
+                        ch.number, ch.title
+                    );
+                    ch
+                }
+            };
+            let n = ch.number;
             if reset {
                 learner::forget_hints(&root, ch)?;
                 println!(

@@ -454,6 +454,20 @@ fn hints_come_in_tiers_and_stop_at_the_last() {
 }
 
 #[test]
+fn hint_without_a_number_is_for_the_first_chapter_not_done() {
+    let wb = Workbook::new();
+    wb.run(&["hint"]).expect(
+        0,
+        &[
+            "Chapter 00",
+            "the first that does not pass yet",
+            "Hint 1 of 3",
+        ],
+    );
+    wb.run(&["hint"]).expect(0, &["Chapter 00", "Hint 2 of 3"]);
+}
+
+#[test]
 fn the_solution_waits_until_the_chapter_passes() {
     let wb = Workbook::new();
     wb.run(&["solution", "0"]).expect(
