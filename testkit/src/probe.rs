@@ -59,7 +59,7 @@ pub fn run_test_in_child(test: &str, env: &[(&str, String)], timeout: Duration) 
             .join("\n")
     };
     let transcript = format!(
-        "--- `{exe} {test}` in a child with {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        "--- `{exe} {test}` in a child with {} ---\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- end ---",
         shown.join(" "),
         indent(&stdout),
         indent(&stderr)

@@ -141,9 +141,15 @@ impl Process {
             drain(child.stdout.take().unwrap(), stdout.clone()),
             drain(child.stderr.take().unwrap(), stderr.clone()),
         ];
+        // A script passed inline (`python3 -c SOURCE`) is named by its size, not printed:
+        // a failure message names the peer in one line.
         let shown: Vec<String> = args
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
+            .map(|a| match a.lines().count() {
+                n if n > 1 => format!("<a script of {n} lines>"),
+                _ => a,
+            })
             .collect();
         Ok(Process {
             name: format!("{program} {}", shown.join(" ")),
@@ -171,10 +177,11 @@ impl Process {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
 
-    /// Both, labelled, for a failure message.
+    /// Both, labelled, for a failure message. The workbook's `check` moves everything from
+    /// the first line to "--- end ---" into a log file and names the file instead.
     pub fn transcript(&self) -> String {
         format!(
-            "--- `{}` stdout ---\n{}\n--- stderr ---\n{}",
+            "--- `{}` stdout ---\n{}\n--- stderr ---\n{}\n--- end ---",
             self.name,
             self.stdout().trim_end(),
             self.stderr().trim_end()

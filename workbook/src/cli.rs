@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::ui::{self, BadInput};
-use crate::{bench, book, doctor, learner, manifest, shipped, solution, verify, watch};
+use crate::{
+    bench, book, class, doctor, learner, manifest, report, shipped, solution, verify, watch,
+};
 
 #[derive(Parser)]
 #[command(
@@ -36,8 +38,22 @@ pub enum Cmd {
     Status,
     /// Grade chapter N (or every chapter): run its tests and explain the failures.
     Check {
-        /// The chapter's number, as `workbook` lists them; none: every chapter.
-        n: Option<u32>,
+        /// The chapters' numbers, as `workbook` lists them; none: every chapter.
+        n: Vec<u32>,
+        /// Write a report for a grader instead of the explanation: JUnit XML (GitLab,
+        /// Jenkins, LMS plug-ins) or Gradescope's results.json.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        report: Option<report::Format>,
+        /// Where to write the report (default: standard output).
+        #[arg(long, short = 'o', value_name = "FILE", requires = "report")]
+        output: Option<PathBuf>,
+        /// What each chapter is worth in a Gradescope report (its share of passing tests).
+        #[arg(long, default_value_t = 10.0, requires = "report")]
+        points: f64,
+        /// Show every failure whole, with what the peers printed, instead of the first
+        /// failure and one line for each of the others.
+        #[arg(long, short = 'v', conflicts_with = "report")]
+        verbose: bool,
     },
     /// Grade the chapter you are editing each time you save (h: hint, q: quit).
     Watch {
@@ -95,6 +111,18 @@ pub enum Cmd {
         /// Measure TLS 1.2 instead of TLS 1.3.
         #[arg(long)]
         tls12: bool,
+    },
+    /// For teachers: one table, chapter by learner, from the reports of `check --report`,
+    /// with each chapter's most common failing promise.
+    Class {
+        /// One folder per learner (named after the learner) holding the report files
+        /// (*.xml, *.json) that `check --report ... --output FILE` wrote; a report file
+        /// can be named directly too.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Also write the table as an HTML page with a bar chart that works offline.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Check that this machine has what the chapters need, and say how to fix what is missing.
     Doctor,
@@ -155,7 +183,14 @@ pub fn run(cli: Cli) -> Result<bool> {
             print!("{}", learner::overview(&root, &chapters)?);
             Ok(true)
         }
-        Cmd::Check { n } => learner::check(&root, &chapters, n),
+        Cmd::Check {
+            n,
+            report: Some(format),
+            output,
+            points,
+            ..
+        } => report::check(&root, &chapters, &n, format, output.as_deref(), points),
+        Cmd::Check { n, verbose, .. } => learner::check(&root, &chapters, &n, verbose),
         Cmd::Watch { n, manual } => {
             let only = n.map(|n| ui::chapter(&chapters, n)).transpose()?;
             watch::run(&root, &chapters, only, manual)?;
@@ -216,6 +251,10 @@ pub fn run(cli: Cli) -> Result<bool> {
                 bench::Tls::V13
             };
             bench::run(&root, &chapters, seconds, tls)?;
+            Ok(true)
+        }
+        Cmd::Class { dirs, html } => {
+            class::run(&chapters, &dirs, html.as_deref())?;
             Ok(true)
         }
         Cmd::Doctor => Ok(doctor::run()),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::failures;
 use crate::grade::{self, Report};
 use crate::manifest::Chapter;
 use crate::state::{self, State, Status};
@@ -58,11 +59,11 @@ pub fn next_chapter<'a>(
         .or_else(|| chapters.iter().find(open))
 }
 
-/// `workbook check [N]`: grades chapter N (or every chapter) and explains the verdict;
-/// true when every graded chapter passes.
-pub fn check(root: &Path, chapters: &[Chapter], n: Option<u32>) -> Result<bool> {
+/// `workbook check [N...]`: grades the chapters named (or every chapter) and explains the
+/// verdict; true when every graded chapter passes.
+pub fn check(root: &Path, chapters: &[Chapter], ns: &[u32], verbose: bool) -> Result<bool> {
     let me = ui::me();
-    let selected = ui::selection(chapters, n)?;
+    let selected = ui::selection(chapters, ns)?;
     if let [ch] = selected.as_slice() {
         let spin = ui::spinner(format!(
             "checking chapter {:02} (cargo test -p {})",
@@ -73,7 +74,7 @@ pub fn check(root: &Path, chapters: &[Chapter], n: Option<u32>) -> Result<bool> 
         spin.finish_and_clear();
         let graded = graded?;
         let state = State::load(root)?;
-        print!("{}", explain(ch, &graded.report, &state));
+        print!("{}", explain_with(ch, &graded.report, &state, verbose));
         if !graded.recorded && graded.report.aborted.is_none() {
             println!("(your files changed while the tests ran: check again for a verdict on the new ones)");
         }
@@ -113,7 +114,7 @@ pub fn check(root: &Path, chapters: &[Chapter], n: Option<u32>) -> Result<bool> 
     );
     if let Some((ch, report)) = failing.first() {
         println!("\nThe first chapter to work on:\n");
-        print!("{}", explain(ch, report, &State::load(root)?));
+        print!("{}", explain_with(ch, report, &State::load(root)?, verbose));
         if failing.len() > 1 {
             let others: Vec<String> = failing[1..]
                 .iter()
@@ -131,6 +132,28 @@ pub fn check(root: &Path, chapters: &[Chapter], n: Option<u32>) -> Result<bool> 
 /// A failure message as the learner should read it: the panic's words first, its
 /// location after, libtest's "thread 'x' panicked at" line gone.
 pub fn teaching_message(message: &str) -> String {
+    let (mut text, places) = teaching_parts(message);
+    if !places.is_empty() {
+        let _ = write!(
+            text,
+            "\n{}",
+            ui::dim(format!("(at {})", places.join(", then ")))
+        );
+    }
+    text
+}
+
+/// [`teaching_message`] without colours, for reports written to files.
+pub fn teaching_message_plain(message: &str) -> String {
+    let (mut text, places) = teaching_parts(message);
+    if !places.is_empty() {
+        let _ = write!(text, "\n(at {})", places.join(", then "));
+    }
+    text
+}
+
+/// A failure message's own words, and the places it panicked at.
+fn teaching_parts(message: &str) -> (String, Vec<String>) {
     let mut body = Vec::new();
     let mut places = Vec::new();
     for line in message.lines() {
@@ -149,14 +172,7 @@ pub fn teaching_message(message: &str) -> String {
     if text.is_empty() {
         text = "(the test failed without a message)".into();
     }
-    if !places.is_empty() {
-        let _ = write!(
-            text,
-            "\n{}",
-            ui::dim(format!("(at {})", places.join(", then ")))
-        );
-    }
-    text
+    (text, places)
 }
 
 fn indent(text: &str, by: &str) -> String {
@@ -229,6 +245,11 @@ pub fn verdict_line(ch: &Chapter, r: &Report) -> String {
 /// The whole account of a grade: the verdict, then what the learner needs first (the
 /// compiler's first error, or each failing test's own message), then the hint to try.
 pub fn explain(ch: &Chapter, r: &Report, state: &State) -> String {
+    explain_with(ch, r, state, false)
+}
+
+/// [`explain`], with every failure whole and the peers' output in place when `verbose`.
+pub fn explain_with(ch: &Chapter, r: &Report, state: &State, verbose: bool) -> String {
     let mut out = verdict_line(ch, r);
     out.push('\n');
     if let Some(why) = &r.aborted {
@@ -267,26 +288,77 @@ pub fn explain(ch: &Chapter, r: &Report, state: &State) -> String {
     } else if r.tests.is_empty() {
         out.push_str("\n  cargo ran no tests for this chapter.\n");
     } else {
-        // Tests that failed with the same message are listed together, above it.
-        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
-        for t in r.failed() {
-            let msg = teaching_message(&t.message);
-            match groups.iter_mut().find(|(m, _)| *m == msg) {
-                Some((_, names)) => names.push(&t.name),
-                None => groups.push((msg, vec![&t.name])),
-            }
-        }
-        // libtest reports in the order tests finish; sort for the same account every time.
-        for (_, names) in groups.iter_mut() {
-            names.sort();
-        }
-        groups.sort_by(|a, b| a.1.cmp(&b.1));
-        for (msg, names) in &groups {
+        let failed: Vec<(String, String)> = r
+            .failed()
+            .map(|t| (t.name.clone(), t.message.clone()))
+            .collect();
+        let groups = failures::ordered(ch, &failed, teaching_message_plain);
+        let state_dir = state.path().parent().unwrap_or(Path::new("."));
+        let mut shown_whole = 0;
+        for (i, g) in groups.iter().enumerate() {
             out.push('\n');
-            for name in names {
+            for name in &g.tests {
                 let _ = writeln!(out, "  {} {}", ui::bad("✗"), ui::strong(name));
             }
-            let _ = writeln!(out, "{}", indent(msg, "    "));
+            let message = if verbose {
+                g.message.clone()
+            } else {
+                let log = failures::log_path(state_dir, ch, &g.tests[0]);
+                let (kept, logged) = failures::fold_peer_output(&g.message, &log);
+                if !logged.is_empty() {
+                    let written = log
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|()| std::fs::write(&log, logged));
+                    if written.is_err() {
+                        // The log could not be kept: show it in place rather than lose it.
+                        g.message.clone()
+                    } else {
+                        kept
+                    }
+                } else {
+                    kept
+                }
+            };
+            // The first group whole; the others, which often follow from the same cause,
+            // by their first sentence, so the screen shows the cause and not a wall.
+            if verbose || i == 0 || groups.len() <= 2 {
+                let _ = writeln!(out, "{}", indent(&teaching_message(&message), "    "));
+                shown_whole += 1;
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    indent(
+                        &failures::first_sentence(&teaching_parts(&message).0),
+                        "    "
+                    )
+                );
+            }
+            if i == 0 && groups.len() > 1 {
+                let follow = failures::following_from_first(ch, &groups);
+                if follow > 0 {
+                    let _ = writeln!(
+                        out,
+                        "\n  {}",
+                        ui::note(format!(
+                            "{follow} of the failures below can follow from the same mistake \
+                             as this one: fix it first, then check again."
+                        ))
+                    );
+                }
+            }
+        }
+        if shown_whole < groups.len() {
+            let _ = writeln!(
+                out,
+                "\n  {}",
+                ui::dim(format!(
+                    "(`{} check {} --verbose` shows every failure whole, with what the peers printed)",
+                    ui::me(),
+                    ch.number
+                ))
+            );
         }
         let passing: Vec<&str> = r
             .tests
@@ -415,8 +487,10 @@ pub fn overview(root: &Path, chapters: &[Chapter]) -> Result<String> {
             let why = match st {
                 Status::Changed(_) | Status::Edited => {
                     format!(
-                        "you edited it: `{me} check {}` gives the verdict",
-                        ch.number
+                        "you edited it: `{me} check {}` gives the verdict and records it; \
+                         `cargo test -p {}` runs the same tests, but its verdict is not recorded",
+                        ch.number,
+                        ch.exercise_package()
                     )
                 }
                 Status::Failing(_) => format!("`{me} check {}` after each change", ch.number),

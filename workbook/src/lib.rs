@@ -3,12 +3,15 @@
 
 pub mod bench;
 pub mod book;
+pub mod class;
 pub mod cli;
 pub mod doctor;
+pub mod failures;
 pub mod grade;
 pub mod learner;
 pub mod manifest;
 pub mod regions;
+pub mod report;
 pub mod shipped;
 pub mod solution;
 pub mod state;

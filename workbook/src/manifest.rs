@@ -35,6 +35,10 @@ pub struct Promise {
     /// Names of catalogued mistakes that break the promise; each must be rejected by
     /// `test` itself, not only by some other test.
     pub mistakes: Vec<String>,
+    /// The test checks the learner's code directly, so when it fails with others it names
+    /// the cause: `check` shows it first.
+    #[serde(default)]
+    pub cause: bool,
 }
 
 /// A mutant that `cargo mutants` misses because it cannot change behaviour: listed with why.

@@ -44,12 +44,20 @@ pub fn chapter(chapters: &[Chapter], n: u32) -> anyhow::Result<&Chapter> {
     })
 }
 
-/// Which chapters a command is about: chapter `n`, or every chapter.
-pub fn selection(chapters: &[Chapter], n: Option<u32>) -> anyhow::Result<Vec<Chapter>> {
-    match n {
-        Some(n) => Ok(vec![chapter(chapters, n)?.clone()]),
-        None => Ok(chapters.to_vec()),
+/// Which chapters a command is about: the chapters numbered in `ns` (in the manifest's
+/// order, each once), or every chapter when `ns` is empty.
+pub fn selection(chapters: &[Chapter], ns: &[u32]) -> anyhow::Result<Vec<Chapter>> {
+    if ns.is_empty() {
+        return Ok(chapters.to_vec());
     }
+    for &n in ns {
+        chapter(chapters, n)?;
+    }
+    Ok(chapters
+        .iter()
+        .filter(|c| ns.contains(&c.number))
+        .cloned()
+        .collect())
 }
 
 /// How the learner runs this program, for the commands messages suggest: `workbook`

@@ -361,8 +361,78 @@ fn check_shows_the_teaching_message_first_and_the_hint_to_try() {
     wb.run(&["check", "0"]).expect(0, &["passes: 2 of 2 tests"]);
     // A one-line edit makes the verdict stale at once.
     write(&wb.exercise(), &format!("{SOLVED_LIB}// a comment\n"));
-    wb.run(&[])
-        .expect(0, &["00  changed, not checked", "0/2 done"]);
+    wb.run(&[]).expect(
+        0,
+        &[
+            "00  changed, not checked",
+            "0/2 done",
+            "`cargo test -p ch00-adding` runs the same tests, but its verdict is not recorded",
+        ],
+    );
+}
+
+/// One wrong line fails many tests: `check` shows the test that names the cause first and
+/// whole, the others by their first sentence, and moves what peers printed into a log file.
+#[test]
+fn check_shows_the_cause_first_and_the_peers_output_in_a_file() {
+    let wb = Workbook::new();
+    let r = wb.root();
+    let mut toml = chapter_toml(1, "greeting", "Greeting");
+    for (test, cause) in [("z_greets_directly", true), ("a_greets_a_peer", false)] {
+        toml.push_str(&format!(
+            "[[promise]]\nsays = \"{test}\"\ntest = \"{test}\"\nmistakes = [\"rude\"]\ncause = {cause}\n"
+        ));
+    }
+    write(&r.join("chapters/01-greeting.toml"), &toml);
+    write(
+        &r.join("exercises/01-greeting/src/lib.rs"),
+        "pub fn greet() -> &'static str {\n    // BEGIN EXERCISE\n    \"go away\"\n    // END EXERCISE\n}\n",
+    );
+    let peer = |n: u32| {
+        format!(
+            "#[test]\nfn {}() {{\n    let peer = \"--- `openssl s_server -accept 0` stdout ---\\n{}\\n--- stderr ---\\n--- end ---\";\n    assert_eq!(ch01_greeting::greet(), \"hello\", \"A peer heard no hello (test {n}): it hangs up.\\nwire: → hello\\n{{peer}}\");\n}}\n",
+            if n == 0 { "a_greets_a_peer".to_string() } else { format!("b_peer_{n}") },
+            "hex dump line\\n".repeat(30)
+        )
+    };
+    let mut tests = String::from(
+        "#[test]\nfn z_greets_directly() {\n    assert_eq!(ch01_greeting::greet(), \"hello\", \"greet() must say hello: it is what every peer waits for.\");\n}\n",
+    );
+    for n in 0..6 {
+        tests.push_str(&peer(n));
+    }
+    write(&r.join("exercises/01-greeting/tests/greet.rs"), &tests);
+
+    let out = wb.run(&["check", "1"]);
+    out.expect(1, &["0 of 7 tests pass"]);
+    let text = &out.stdout;
+    let cause = text.find("✗ z_greets_directly").expect(text);
+    let symptom = text.find("✗ a_greets_a_peer").expect(text);
+    assert!(cause < symptom, "the cause comes first:\n{text}");
+    assert!(
+        text.contains("1 of the failures below can follow from the same mistake as this one"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hex dump line"),
+        "peer output stays in its log:\n{text}"
+    );
+    assert!(
+        text.lines().count() <= 40,
+        "{} lines:\n{text}",
+        text.lines().count()
+    );
+    assert!(
+        text.contains("--verbose` shows every failure whole"),
+        "{text}"
+    );
+    let log = r.join("target/workbook/logs/01-a_greets_a_peer.log");
+    let logged = fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert_eq!(logged.matches("hex dump line").count(), 30, "{logged}");
+
+    let verbose = wb.run(&["check", "1", "--verbose"]);
+    verbose.expect(1, &["0 of 7 tests pass"]);
+    assert_eq!(verbose.stdout.matches("hex dump line").count(), 6 * 30);
 }
 
 #[test]

@@ -114,10 +114,10 @@ pub fn first_handshake(
     let mut client_ctx = SslConnector::builder(SslMethod::tls_client())?;
     // BEGIN EXERCISE
     todo!(
-        "ch00: make `client_ctx` trust the CA in `ca_file` and nothing else (the builder \
-         already trusts OpenSSL's default store: give it an empty X509Store first, then load \
-         the file), and refuse anything older than TLS 1.2, so a server that offers only \
-         TLS 1.0 or 1.1 is not accepted"
+        "ch00: make `client_ctx` trust the CA in `ca_file` and nothing else (a fresh builder \
+         already trusts OpenSSL's default store, so adding the CA to it is not enough), and \
+         refuse anything older than TLS 1.2, so a server that offers only TLS 1.0 or 1.1 is \
+         not accepted"
     );
     // END EXERCISE
     let connector = client_ctx.build();
@@ -158,8 +158,8 @@ pub fn first_handshake(
     // Step 5, goodbye (SSL_shutdown in C).
     // BEGIN EXERCISE
     todo!(
-        "ch00: say goodbye with a close_notify alert (the stream's shutdown()), so the server \
-         can tell a deliberate end from a connection cut by someone else"
+        "ch00: say goodbye with a close_notify alert, so that the server can tell a \
+         deliberate end from a connection cut by someone else"
     );
     // END EXERCISE
     Ok(FirstContact {

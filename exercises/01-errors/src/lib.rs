@@ -29,8 +29,8 @@ pub fn init() {
     // BEGIN EXERCISE
     todo!(
         "ch01: get OpenSSL ready for code that calls openssl-sys directly, so that its error \
-         texts are loaded (the crate's openssl::init() is what is left of SSL_library_init \
-         and SSL_load_error_strings)"
+         texts are loaded; the crate does this for its own calls, which is why the tutorial's \
+         two set-up calls have one Rust heir"
     )
     // END EXERCISE
 }
@@ -166,11 +166,12 @@ pub fn explain_ssl_error(e: &ssl::Error) -> String {
 pub fn explain_handshake<S>(e: &HandshakeError<S>) -> String {
     // BEGIN EXERCISE
     todo!(
-        "ch01: say why the handshake failed. For a Failure, ask the connection for the \
-         verifier's verdict (mid.ssl().verify_result()) before anything else: if it is not OK, \
-         say \"certificate verify failed\" and its error_string(); otherwise explain \
-         mid.error(). A SetupFailure has an ErrorStack; WouldBlock means the peer did not \
-         answer in time"
+        "ch01: say in one sentence why the handshake failed. Look first at the verifier's \
+         verdict on the peer's certificate, which the connection keeps apart from the error \
+         queue: when it is not OK, say \"certificate verify failed\" and the verifier's reason \
+         in words. Otherwise explain the TLS error itself, so that a peer that speaks no TLS is \
+         not blamed on a certificate. A failure before the handshake began has an error stack; \
+         a socket timeout means the peer did not answer in time"
     )
     // END EXERCISE
 }

@@ -36,11 +36,10 @@ pub fn server_from_pem_files(chain: &Path, key: &Path) -> Result<SslAcceptor, Er
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: give the server its identity from two PEM files: the whole chain in `chain` \
-         (leaf first, then intermediates; a client trusts only the root, so the intermediates \
-         must be sent) and the key in `key`, then ask OpenSSL whether the key belongs to the \
-         certificate, because a key of another type loads without a word \
-         (set_certificate_chain_file, set_private_key_file, check_private_key)"
+        "ch03: give the server its identity from two PEM files: the whole chain in `chain` (leaf \
+         first, then intermediates; a client trusts only the root, so the intermediates must be \
+         sent) and the key in `key`, then ask OpenSSL whether the key belongs to the certificate, \
+         because a key of another type loads without a word"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -55,8 +54,9 @@ pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, Err
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: give the server its identity from two DER files, one certificate and one key \
-         (SslFiletype::ASN1 is DER), and refuse a key that does not belong to the certificate"
+        "ch03: give the server its identity from two DER files, one certificate and one key (DER \
+         is the binary form, one object per file, so there is no chain), and refuse a key that \
+         does not belong to the certificate"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -72,9 +72,9 @@ pub fn server_from_der_files(cert: &Path, key: &Path) -> Result<SslAcceptor, Err
 pub fn key_from_encrypted_pem(pem: &[u8], passphrase: &str) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: decrypt the PEM key with the `passphrase` you were given. OpenSSL must never \
-         have to ask for one: without a passphrase it prompts on the terminal or reads standard \
-         input, and a server (or a test) waits there (PKey::private_key_from_pem_passphrase)"
+        "ch03: decrypt the PEM key with the `passphrase` you were given. OpenSSL must never have \
+         to ask for one: without a passphrase it prompts on the terminal or reads standard input, \
+         and a server (or a test) waits there"
     )
     // END EXERCISE
 }
@@ -87,7 +87,8 @@ pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
         "ch03: read an unencrypted PKCS#8 key in DER form, and refuse anything else, PEM text \
-         included (PKey::private_key_from_pkcs8)"
+         included: a reader that guesses the format would accept what this function promises to \
+         refuse"
     )
     // END EXERCISE
 }
@@ -101,9 +102,9 @@ pub fn key_from_pkcs8_der(der: &[u8]) -> Result<PKey<Private>, ErrorStack> {
 pub fn key_from_legacy_rsa_pem(pem: &[u8]) -> Result<PKey<Private>, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: read a \"BEGIN RSA PRIVATE KEY\" key with the RSA-only reader, so that a key of \
-         another type is an error, then wrap it in the PKey every TLS call takes \
-         (Rsa::private_key_from_pem, PKey::from_rsa)"
+        "ch03: read a \"BEGIN RSA PRIVATE KEY\" key with the reader that knows RSA keys only, so \
+         that a key of another type is an error, then turn it into the generic key type every TLS \
+         call takes"
     )
     // END EXERCISE
 }
@@ -121,9 +122,9 @@ pub fn server_from_memory(
     let mut builder = server_builder()?;
     // BEGIN EXERCISE
     todo!(
-        "ch03: give the server the identity held in memory: `cert`, each intermediate of \
-         `chain` so that clients can reach the root, and `key`; then refuse a key that does not \
-         belong to `cert` (set_certificate, add_extra_chain_cert, set_private_key, check_private_key)"
+        "ch03: give the server the identity held in memory: `cert`, each intermediate of `chain` \
+         so that clients can reach the root, and `key`; then refuse a key that does not belong to \
+         `cert`, because a key of another type loads without a word"
     );
     // END EXERCISE
     Ok(builder.build())
@@ -149,11 +150,11 @@ pub fn use_for_this_connection(
 ) -> Result<(), Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch03: give this connection alone the identity `cert` + `chain` + `key` (SslRef's \
-         set_certificate, set_private_key, add_chain_cert). A chain goes to the key-type slot \
-         of the certificate set last, so the certificate comes before its chain. Return an \
-         error unless the key belongs to `cert`: the crate has no SSL_check_private_key, so \
-         compare public keys (public_eq)"
+        "ch03: give this connection alone the identity cert + chain + key; the context and every \
+         other connection keep theirs. Order matters: a chain goes to the key-type slot of the \
+         certificate set last, so the certificate comes before its chain. Return an error unless \
+         the key belongs to `cert`: the crate cannot ask OpenSSL for that check on one connection, \
+         so compare the public halves yourself"
     );
     // END EXERCISE
     Ok(())

@@ -89,7 +89,9 @@ pub fn make_link(dir: &Path, link: &Link) -> io::Result<()> {
 pub fn hash_name(cert: &X509Ref) -> String {
     // BEGIN EXERCISE
     todo!(
-        "ch04: return the subject-name hash of `cert` as 8 lowercase hex digits (X509Ref::subject_name_hash): the name OpenSSL's folder lookup opens"
+        "ch04: return the name OpenSSL's folder lookup opens for `cert`: the hash of its SUBJECT \
+         name (the name an issuer is looked up by), written exactly as `openssl x509 -hash` prints \
+         it, as 8 lowercase hex digits, leading zeros included"
     )
     // END EXERCISE
 }
@@ -104,7 +106,10 @@ pub fn hash_name(cert: &X509Ref) -> String {
 pub fn rehash(dir: &Path) -> Result<Vec<Link>, RehashError> {
     // BEGIN EXERCISE
     todo!(
-        "ch04: hash the folder as `openssl rehash` does: for each certificate file (is_certificate_file) in name order, read it (X509::from_pem) and make_link HASH.N to it, N counting the earlier certificates with the same hash_name (.0 first); return the links"
+        "ch04: hash the folder as `openssl rehash` does: every certificate file, in name order, \
+         gets a link HASH.N to it, where HASH is its hash_name and N counts the earlier \
+         certificates with the same hash (.0 first), because the lookup opens .0, .1, ... and \
+         stops at the first missing name; return the links you made"
     )
     // END EXERCISE
 }
@@ -115,7 +120,10 @@ pub fn rehash(dir: &Path) -> Result<Vec<Link>, RehashError> {
 pub fn dir_connector(dir: &Path) -> Result<SslConnector, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch04: build an SslConnector that trusts the hashed folder `dir` and nothing else: SslConnector::builder already trusts OpenSSL's default verify paths, so give it an empty store of its own (set_cert_store) before load_verify_locations(None, Some(dir))"
+        "ch04: build an SslConnector that trusts the hashed folder `dir` and nothing else. A fresh \
+         SslConnector builder already trusts OpenSSL's default verify paths (the machine's CAs, \
+         and whatever SSL_CERT_FILE and SSL_CERT_DIR name), so adding the folder to its store is \
+         not enough: the client would trust every CA of the machine"
     )
     // END EXERCISE
 }

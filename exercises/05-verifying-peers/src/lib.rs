@@ -46,7 +46,7 @@ pub fn record_failure(
     ctx: &mut X509StoreContextRef,
 ) -> bool {
     // BEGIN EXERCISE
-    todo!("ch05: when `preverify_ok` is false, push a Failure {{ error: ctx.error(), depth: ctx.error_depth() }} into `failures`; then return `preverify_ok` unchanged, so OpenSSL still refuses what failed")
+    todo!("ch05: record what went wrong, and where in the chain, each time OpenSSL reports a certificate that failed, into `failures`; then give OpenSSL back its own verdict unchanged, so that what failed is still refused")
     // END EXERCISE
 }
 
@@ -70,7 +70,7 @@ pub fn server(
     builder.set_private_key_file(key, SslFiletype::PEM)?;
     builder.check_private_key()?;
     // BEGIN EXERCISE
-    todo!("ch05: trust `ca` (set_ca_file), require and verify a client certificate (set_verify_callback with PEER and FAIL_IF_NO_PEER_CERT, the callback calling record_failure) and allow no intermediate CA between the client's certificate and `ca` (set_verify_depth: it counts intermediates)");
+    todo!("ch05: trust `ca`, require a client certificate and verify it (asking for one is not requiring one: a client that sends none must be refused), with every failure going through record_failure, and allow no intermediate CA between the client's certificate and `ca`");
     // END EXERCISE
     Ok(builder.build())
 }
@@ -97,7 +97,7 @@ pub fn client(
     // CA you load below is the only one this client trusts (chapter 04 shows why).
     builder.set_cert_store(X509StoreBuilder::new()?.build());
     // BEGIN EXERCISE
-    todo!("ch05: load the client's own certificate chain and key (and check they belong together), trust `ca`, verify the server (set_verify_callback with PEER, the callback calling record_failure) and allow at most one intermediate CA (set_verify_depth)");
+    todo!("ch05: present the client's own certificate chain and key (checked to belong together), trust `ca`, verify the server with every failure going through record_failure, and allow at most one intermediate CA between the server's certificate and `ca`: a longer chain is refused");
     // END EXERCISE
     if let Some(crl) = crl {
         check_revocation(&mut builder, crl)?;
@@ -123,7 +123,7 @@ pub fn check_revocation(builder: &mut SslConnectorBuilder, crl: &Path) -> Result
 /// C: `SSL_new`, `SSL_set_tlsext_host_name`, `SSL_set1_host`.
 pub fn connection(connector: &SslConnector, host: &str) -> Result<Ssl, ErrorStack> {
     // BEGIN EXERCISE
-    todo!("ch05: make the connection for `host` from the connector (configure, into_ssl), so the name is sent (SNI) and the server's certificate must be issued for it")
+    todo!("ch05: make the connection for `host` from the connector's settings, so that the name is sent to the server (SNI) and the server's certificate must have been issued for it")
     // END EXERCISE
 }
 
@@ -136,7 +136,7 @@ pub fn connection(connector: &SslConnector, host: &str) -> Result<Ssl, ErrorStac
 /// `SSL_get_verify_result`.
 pub fn authenticated_peer(ssl: &SslRef) -> Option<String> {
     // BEGIN EXERCISE
-    todo!("ch05: return the peer's subject_line only if the peer presented a certificate (peer_certificate) AND it verified (verify_result() == X509VerifyResult::OK); X509_V_OK alone also means \"no certificate was sent\"")
+    todo!("ch05: return the peer's subject_line only when the peer presented a certificate AND it verified. Asking only whether verification reported an error is not enough: \"no error\" is also the verdict when the peer sent no certificate at all")
     // END EXERCISE
 }
 

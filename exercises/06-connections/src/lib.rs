@@ -68,9 +68,9 @@ impl Server {
     pub fn bind(addr: &str, builder: SslAcceptorBuilder, special: Special) -> io::Result<Server> {
         // BEGIN EXERCISE
         let (listener, acceptor): (TcpListener, SslAcceptor) = todo!(
-            "ch06: bind a listening socket to `addr` (TcpListener::bind) and build the context \
-             every connection starts from out of `builder` (build()); `special` is for one \
-             connection at a time, so it does not go into the context"
+            "ch06: listen on `addr` and build, out of `builder`, the context every connection \
+             starts from; `special` is for one connection at a time, so it does not go into \
+             the context"
         );
         // END EXERCISE
         Ok(Server {
@@ -113,11 +113,12 @@ impl Server {
     pub fn accept(&self, special: bool) -> Result<Accepted, Error> {
         // BEGIN EXERCISE
         todo!(
-            "ch06: accept the next client (listener.accept), log `connection from ADDRESS` with \
-             the client's address before the handshake (self.note), give the socket \
-             self.timeout for reads and writes, make one connection from the context \
-             (Ssl::new(self.acceptor.context())), call make_special on it when `special` is \
-             true, then Ssl::accept; a failed handshake is an Err, never a panic"
+            "ch06: accept the next client and log `connection from ADDRESS` before the \
+             handshake, so that clients who fail it are seen; give the socket self.timeout \
+             for reads and writes, so that a client who says nothing cannot hold the server; \
+             make one connection from the server's shared context, make it special when \
+             `special` is true, and run the server handshake; a failed handshake is an Err, \
+             never a panic"
         )
         // END EXERCISE
     }
@@ -134,10 +135,10 @@ impl Server {
 pub fn make_special(ssl: &mut SslRef, special: &Special) -> Result<(), ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch06: give this one connection its own identity and demand a client certificate \
-         from `special.client_ca`: SslRef::set_certificate, set_private_key, add_chain_cert, \
-         set_verify_cert_store (an X509StoreBuilder holding client_ca), and set_verify with \
-         PEER | FAIL_IF_NO_PEER_CERT"
+        "ch06: give this one connection its own identity (certificate, key, intermediates) \
+         and demand a client certificate signed by `special.client_ca`, refusing a client \
+         that sends none. Set it on the connection, not on the context: every other \
+         connection must keep the usual identity and ask for nothing"
     );
     // END EXERCISE
     Ok(())
@@ -174,10 +175,10 @@ pub fn connect(
 ) -> Result<SslStream<TcpStream>, Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch06: connect to `addr` with `timeout` for connecting, reading and writing \
-         (TcpStream::connect_timeout, set_read_timeout, set_write_timeout), make one \
-         connection from `ctx` (Ssl::new), give it the host name for SNI (set_hostname) and \
-         for the certificate check (param_mut().set_host), then Ssl::connect"
+        "ch06: connect to `addr` with `timeout` for connecting, reading and writing, so that \
+         a silent server ends in an error; make one connection from `ctx` and give it the \
+         host name twice: once to send it (SNI, so the server can pick its certificate) and \
+         once to check the server's certificate against it; then run the client handshake"
     )
     // END EXERCISE
 }

@@ -69,8 +69,8 @@ impl Read for End {
         // BEGIN EXERCISE
         todo!(
             "ch07: move up to buf.len() bytes from self.inbox (oldest first) into `buf` and \
-             return how many; when the inbox is empty return Err(io::ErrorKind::WouldBlock.into()), \
-             never Ok(0), which means end of stream"
+             return how many; when the inbox is empty, answer as a non-blocking socket does \
+             (\"nothing yet, try again\"), never Ok(0), which means the peer is gone for good"
         )
         // END EXERCISE
     }
@@ -84,8 +84,9 @@ impl Write for End {
         // BEGIN EXERCISE
         todo!(
             "ch07: append as much of `buf` to self.outbox as fits under self.capacity and \
-             return how many bytes you took; when it is full return \
-             Err(io::ErrorKind::WouldBlock.into())"
+             return how many bytes you took; when it is full, answer as a non-blocking socket \
+             does (\"not now, try again\"), never Ok(0), which tells a writer that nothing \
+             will ever be taken again"
         )
         // END EXERCISE
     }
@@ -121,9 +122,10 @@ pub fn sort<S>(
 ) -> Result<Side<S>, Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch07: Ok(stream) is Side::Done, HandshakeError::WouldBlock(mid) is Side::Waiting(mid) \
-         (not an error: nothing to read yet), Failure and SetupFailure are an Err that names \
-         `who` and says why"
+        "ch07: sort one handshake step's result: a finished stream is Side::Done; a side that \
+         stopped only because it has nothing to read yet is Side::Waiting with its half-done \
+         handshake (not an error: it gets another turn); every real failure is an Err that \
+         names `who` and says why"
     )
     // END EXERCISE
 }
@@ -145,10 +147,11 @@ pub fn handshake<S: Read + Write>(
 ) -> Result<Handshaken<S>, Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch07: start the client (Ssl::connect) and the server (Ssl::accept), sort each result, \
-         then give every waiting side another turn (MidHandshakeSslStream::handshake), client \
-         first, until both are Done; count every call as a turn and give up with an Err at \
-         MAX_TURNS"
+        "ch07: run both handshakes on this one thread as a game of turns: start the client, \
+         then the server, sort each result, then give every side still waiting another turn, \
+         client first, until both are done. Count every call as a turn and give up with an \
+         Err at MAX_TURNS, so that a transport that never delivers cannot make the game \
+         endless"
     )
     // END EXERCISE
 }
@@ -168,8 +171,9 @@ pub fn transfer<S: Read + Write>(
     // BEGIN EXERCISE
     todo!(
         "ch07: loop until all of `data` has arrived: write what `from` takes, read what has \
-         reached `to`; WouldBlock on either side means not now (keep going), Ok(0) from the \
-         read or any other error is an Err"
+         reached `to`. A side with nothing to do right now says \"not yet\" the way a \
+         non-blocking socket does: that means keep going. A read that reports the end of the \
+         stream, or any other error, is an Err"
     )
     // END EXERCISE
 }

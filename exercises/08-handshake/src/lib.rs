@@ -78,10 +78,12 @@ pub fn accept(
 ) -> Result<SslStream<TcpStream>, Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch08: give `tcp` the read and write `timeout`, make one connection from the \
-         acceptor's context (Ssl::new) and run the handshake to the end (Ssl::accept); map \
-         HandshakeError::WouldBlock (a read timeout) to Error::Timeout, Failure to \
-         Error::Handshake with the reason, SetupFailure to Error::Setup; never unwrap"
+        "ch08: give `tcp` the read and write `timeout` before anything else, so that a client \
+         who says nothing cannot hold the server; make one connection from the acceptor's \
+         settings and run the server handshake to the end. A read timeout is reported by \
+         OpenSSL as \"would block\", not as a timeout: make it Error::Timeout; a failed \
+         handshake is Error::Handshake with the reason in words, a failure before it began \
+         Error::Setup; never unwrap"
     )
     // END EXERCISE
 }
@@ -100,8 +102,8 @@ pub fn accept_lazily(
     // BEGIN EXERCISE
     todo!(
         "ch08: give `tcp` the read and write `timeout`, make one connection from the \
-         acceptor's context, tell it it is the server (set_accept_state) and wrap it \
-         with SslStream::new, WITHOUT a handshake: the first read will do it"
+         acceptor's settings, tell it it is the server and wrap it in a stream, WITHOUT a \
+         handshake: the first read runs it"
     )
     // END EXERCISE
 }
@@ -122,10 +124,10 @@ pub fn connect_lazily(
 ) -> Result<SslStream<TcpStream>, Error> {
     // BEGIN EXERCISE
     todo!(
-        "ch08: connect to `addr` with `timeout` (connect_timeout, both socket timeouts), \
-         make a connection for `host` that checks the name and sends it \
-         (connector.configure()?.into_ssl(host)), tell it it is the client \
-         (set_connect_state) and wrap it with SslStream::new, WITHOUT a handshake"
+        "ch08: connect to `addr` within `timeout` and give the socket the same read and write \
+         timeout; make a connection for `host` from the connector's settings, so that the \
+         name is sent and checked; tell it it is the client and wrap it in a stream, WITHOUT \
+         a handshake: the first read or write runs it"
     )
     // END EXERCISE
 }
@@ -144,9 +146,10 @@ pub fn serve(
     let mut outcomes = Vec::new();
     // BEGIN EXERCISE
     todo!(
-        "ch08: for each of `clients` connections: listener.accept(), then your accept() \
-         with `timeout`, then write GREETING, flush and shutdown(); push each outcome, Ok \
-         or the error, and go on with the next client even when one fails"
+        "ch08: serve `clients` connections one after the other: accept each, run your \
+         accept() with `timeout`, then send GREETING so that it has left the buffer and say \
+         goodbye with close_notify. Push each outcome, Ok or the error, and go on with the \
+         next client even when one fails: one bad client must not stop the others"
     );
     // END EXERCISE
     outcomes

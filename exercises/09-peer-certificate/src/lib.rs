@@ -81,7 +81,8 @@ pub use example::{describe_own, oneline};
 pub fn common_name(name: &X509NameRef) -> Option<String> {
     // BEGIN EXERCISE
     todo!(
-        "ch09: return the first common name of `name` (entries_by_nid(Nid::COMMONNAME), then data().as_utf8()), or None when there is none"
+        "ch09: return the first common name (CN) of `name` as text, or None when it has none: \
+         a name may have several entries of one kind, or none"
     )
     // END EXERCISE
 }
@@ -91,7 +92,8 @@ pub fn common_name(name: &X509NameRef) -> Option<String> {
 pub fn name_line(name: &X509NameRef) -> String {
     // BEGIN EXERCISE
     todo!(
-        "ch09: write `name` as `openssl x509 -issuer` does: every entry as `SHORT = value` (object().nid().short_name(), data().as_utf8()), in order, joined by \", \""
+        "ch09: write `name` as `openssl x509 -issuer` does: every entry as `SHORT = value`, \
+         with the field's short name (CN, O, C), in order, joined by \", \""
     )
     // END EXERCISE
 }
@@ -101,7 +103,9 @@ pub fn name_line(name: &X509NameRef) -> String {
 pub fn alt_names(cert: &X509Ref) -> (Vec<String>, Vec<IpAddr>) {
     // BEGIN EXERCISE
     todo!(
-        "ch09: list the DNS names and the IP addresses of the subject alternative names (subject_alt_names(), GeneralName::dnsname / ipaddress: 4 bytes IPv4, 16 bytes IPv6), in order; empty lists when there are none"
+        "ch09: list the DNS names and the IP addresses among the certificate's subject \
+         alternative names, in order (an IPv4 address is 4 bytes, an IPv6 one 16); empty \
+         lists when there are none"
     )
     // END EXERCISE
 }
@@ -110,7 +114,8 @@ pub fn alt_names(cert: &X509Ref) -> (Vec<String>, Vec<IpAddr>) {
 pub fn days_left(cert: &X509Ref) -> Result<i64, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch09: count whole days from now (Asn1Time::days_from_now(0)) to not_after() with Asn1TimeRef::diff, rounded DOWN: negative once expired, -1 an hour after"
+        "ch09: count whole days from now until the certificate stops being valid, rounded \
+         DOWN: negative once it has expired, and -1 already an hour after"
     )
     // END EXERCISE
 }
@@ -119,7 +124,8 @@ pub fn days_left(cert: &X509Ref) -> Result<i64, ErrorStack> {
 pub fn fingerprint(cert: &X509Ref) -> Result<String, ErrorStack> {
     // BEGIN EXERCISE
     todo!(
-        "ch09: the SHA-256 fingerprint (digest(MessageDigest::sha256())) exactly as `openssl x509 -fingerprint -sha256` prints it: uppercase hex pairs joined by colons"
+        "ch09: the SHA-256 fingerprint of the whole certificate, exactly as openssl x509 \
+         -fingerprint prints it with that digest: uppercase hex pairs joined by colons"
     )
     // END EXERCISE
 }
@@ -143,7 +149,10 @@ pub fn summarise(cert: &X509Ref) -> Result<Summary, ErrorStack> {
 pub fn peer_summary(ssl: &SslRef) -> Result<Summary, PeerError> {
     // BEGIN EXERCISE
     todo!(
-        "ch09: summarise the PEER's certificate (peer_certificate(), not certificate()) only if the handshake finished (is_init_finished), the peer sent one (else NoCertificate) and verify_result() is OK (else NotVerified): verify_result is also OK when nothing was sent"
+        "ch09: summarise the PEER's certificate (not the one this side presents) only when \
+         the handshake has finished, the peer sent a certificate (else NoCertificate) and it \
+         verified (else NotVerified). Check that a certificate was sent before you trust the \
+         verdict: \"no error\" is also the verdict when nothing was sent"
     )
     // END EXERCISE
 }

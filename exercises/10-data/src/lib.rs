@@ -71,7 +71,7 @@ pub fn answer(request: &str) -> String {
 /// `SYSCALL`, from whether an I/O error came with it).
 pub fn classify(e: &ssl::Error) -> Verdict {
     // BEGIN EXERCISE
-    todo!("ch10: look at e.code() (SSL_get_error): WANT_READ or WANT_WRITE means nothing moved yet, ZERO_RETURN is the peer's close_notify, SYSCALL with no e.io_error() is a TCP close without close_notify (a truncation), anything else is a broken connection")
+    todo!("ch10: say what this error means for the data: nothing moved yet and the call may be repeated (Again), the peer ended properly with close_notify (CleanEnd), TCP ended without close_notify and without an I/O error (Truncated: data may be missing), or anything else (Broken)")
     // END EXERCISE
 }
 
@@ -80,7 +80,7 @@ pub fn classify(e: &ssl::Error) -> Verdict {
 /// as an `io::Error` (see [`into_io`]), never as `Ok`.
 pub fn send_all(stream: &mut SslStream<TcpStream>, data: &[u8]) -> io::Result<()> {
     // BEGIN EXERCISE
-    todo!("ch10: call stream.ssl_write on what is left until every byte is written: one call takes at most one record (16 KiB) and says how many bytes it took. Turn an error into an io::Error with classify and into_io; never return Ok for data that was not written")
+    todo!("ch10: send every byte of `data`: one TLS write takes at most one record (16 KiB) and says how many bytes it took, so keep going with what is left. Turn an error into an io::Error with classify and into_io; never return Ok for data that was not written")
     // END EXERCISE
 }
 
@@ -89,7 +89,7 @@ pub fn send_all(stream: &mut SslStream<TcpStream>, data: &[u8]) -> io::Result<()
 /// transfer is never reported as delivered, and a silent peer ends in a timeout.
 pub fn receive_all(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
     // BEGIN EXERCISE
-    todo!("ch10: call stream.ssl_read into a buffer until it fails, keeping every byte; return the data only when classify says CleanEnd (the peer's close_notify), and every other verdict as an io::Error through into_io, so a cut-short transfer is never reported as delivered")
+    todo!("ch10: read until the stream ends, keeping every byte; return the data only when the end was the peer's close_notify, and every other end as an io::Error through into_io, so that a cut-short transfer is never reported as delivered")
     // END EXERCISE
 }
 
@@ -99,6 +99,6 @@ pub fn receive_all(stream: &mut SslStream<TcpStream>) -> io::Result<Vec<u8>> {
 /// that leaves without `BYE` is an `UnexpectedEof` error.
 pub fn serve_lines(stream: SslStream<TcpStream>) -> io::Result<usize> {
     // BEGIN EXERCISE
-    todo!("ch10: wrap the stream in a BufStream, read lines with read_line, write answer(line) for each, and flush before you wait for the next line (when buffered_input() is empty). After BYE: flush, send close_notify with get_mut().shutdown(), and return the count; an end without BYE is an UnexpectedEof error")
+    todo!("ch10: answer each line of the client with answer(line), and count them. Buffer your answers, but never wait for the client's next line while answers sit in your buffer: the client is waiting for them, and both sides would wait forever. After BYE, make sure the answers are out, send close_notify, and return the count; an end of the stream without BYE is an UnexpectedEof error")
     // END EXERCISE
 }

@@ -37,7 +37,7 @@ pub struct Received {
 /// close_notify, so it knows our data is complete.
 pub fn close_one_way(mut stream: SslStream<TcpStream>) -> io::Result<()> {
     // BEGIN EXERCISE
-    todo!("ch11: send close_notify with one stream.shutdown() (SSL_shutdown; it returns Sent), then let the stream go. Dropping it alone closes TCP and sends nothing, so the peer cannot tell your end from a cut connection")
+    todo!("ch11: send close_notify once, then let the stream go without waiting for the peer's answer. Dropping the stream alone closes TCP and sends nothing, so the peer cannot tell your end from a cut connection")
     // END EXERCISE
 }
 
@@ -47,7 +47,7 @@ pub fn close_one_way(mut stream: SslStream<TcpStream>) -> io::Result<()> {
 /// answering, or does not answer in time, is an error.
 pub fn close_two_way(stream: &mut SslStream<TcpStream>) -> io::Result<()> {
     // BEGIN EXERCISE
-    todo!("ch11: call stream.shutdown() until it returns Received: the first call sends your close_notify (Sent), the second waits for the peer's. A peer that never answers must come back as an io::Error, never as Ok")
+    todo!("ch11: send your close_notify, then wait for the peer's: the connection is closed both ways only once the peer's close_notify has arrived. A peer that never answers, or closes TCP instead, must come back as an error, never as Ok")
     // END EXERCISE
 }
 
@@ -56,6 +56,6 @@ pub fn close_two_way(stream: &mut SslStream<TcpStream>) -> io::Result<()> {
 /// is returned either way; other failures (a reset, a timeout) are errors.
 pub fn read_to_close(stream: &mut SslStream<TcpStream>) -> io::Result<Received> {
     // BEGIN EXERCISE
-    todo!("ch11: read everything with Read until Ok(0), then ask stream.get_shutdown() (SSL_get_shutdown) whether it holds ShutdownState::RECEIVED: Ok(0) looks the same after a close_notify and after a bare TCP close, which is a truncation")
+    todo!("ch11: read everything the peer sends, then find out how it ended: the end of the stream looks the same after the peer's close_notify and after a bare TCP close, which is a truncation. Ask the connection whether the peer's close_notify arrived")
     // END EXERCISE
 }

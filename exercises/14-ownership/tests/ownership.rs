@@ -1,6 +1,7 @@
 //! Chapter 14: what outlives a connection, graded by real peers (`openssl s_server -www`,
 //! which says on its status page whether it resumed a session, and `openssl s_client
-//! -sess_out` / `-sess_in`) and by in-process clients where eight must talk at once.
+//! -sess_out` / `-sess_in`) and by in-process clients where eight must talk at once; and
+//! hundreds of connections in a row in bounded memory (`memory/`, measured in a child).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use certs::Files;
 mod example;
+mod memory;
 
 use ch14_ownership::{open, serve, visit, Visit};
 use example::{same_object, serve_and_keep};
@@ -181,6 +183,13 @@ fn learner_visit(
             server.transcript()
         )
     })
+}
+
+/// The chapter's longest test, named so that it starts first (libtest starts its tests in
+/// the order of their names), and the others run beside it. It is in `memory/`.
+#[test]
+fn a_run_of_connections_keeps_memory_bounded() {
+    memory::connections_in_a_row_keep_memory_bounded("a_run_of_connections_keeps_memory_bounded");
 }
 
 #[test]

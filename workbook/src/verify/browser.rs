@@ -256,7 +256,7 @@ pub fn judge_probe(out: &Path, file: &str, word: &str, p: &Probe, f: &mut Findin
 /// The URLs of a Chromium network log that the page itself asked for and that point off
 /// this machine. Chromium's own background requests (update checks, account look-ups) carry
 /// the initiator "not an origin" and are not the page's doing.
-pub(super) fn page_requests_leaving(netlog: &str) -> BTreeSet<String> {
+pub fn page_requests_leaving(netlog: &str) -> BTreeSet<String> {
     let Ok(log) = serde_json::from_str::<serde_json::Value>(netlog) else {
         return BTreeSet::new();
     };

@@ -11,13 +11,17 @@
 //!    chapter missing from the manifest; the book builds; in headless Chromium at 1280 px
 //!    every chapter page renders with no request leaving the machine, no sideways scrolling,
 //!    a working search (the index is there and a search finds the page) and no link to a
-//!    page that was not rendered.
+//!    page that was not rendered. Every OpenSSL name the tutorial uses (`book/openssl-names.txt`)
+//!    is named in the book and has a row, linked to a chapter, in the appendix.
 //! 6. Promises: every chapter lists at least one `[[promise]]`; each names a test of the
 //!    chapter's run and catalogued mistakes, and each of those mistakes is rejected by *that*
 //!    test (not only by another one). Every catalogued mistake backs some promise.
 //! 7. No answer on a page: no book page (after its includes are expanded) shows the code of
 //!    a learner's region: no include of an anchor inside a region, no two consecutive
 //!    significant lines of a region, no single distinctive line of one.
+//! 8. No answer in a `todo!()`: no `todo!()` names, as code, an identifier of its solution's
+//!    region that the learner is not given, nor holds a line of it; hints 2 and 3 each name a
+//!    call of every region (see [`todos`]).
 //!
 //! `workbook verify --mutants [N]` runs instead `cargo mutants` over the solution crates (see
 //! [`mutants`]): a missed mutant inside a region fails unless listed as `[[equivalent_mutant]]`.
@@ -28,8 +32,10 @@ mod compare;
 mod grading;
 mod mistakes;
 pub mod mutants;
+mod names;
 mod pages;
 mod promises;
+mod todos;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +45,7 @@ use anyhow::{bail, Result};
 use crate::manifest::{self, Chapter};
 
 pub use crate::regions::{BEGIN, END};
-pub use browser::{check_rendered_in_browser, chromium};
+pub use browser::{check_rendered_in_browser, chromium, page_requests_leaving};
 pub use pages::anchor_body;
 
 /// Collects problems instead of stopping at the first, so one run shows them all.
@@ -144,10 +150,15 @@ pub fn run_selected(root: &Path, only: Option<u32>, sel: Selection) -> Result<bo
     if sel.book {
         println!("check 5: the book, its pages, includes and links");
         pages::check_book(root, &all, &mut f)?;
+        names::check_names(root, &mut f)?;
     }
     if sel.answers {
         println!("check 7: no book page shows the code of a learner's region");
         answers::check_answers(root, &all, &mut f)?;
+        println!(
+            "check 8: no todo!() gives its region's answer away; hints 2 and 3 cover every region"
+        );
+        todos::check_todos(root, &chapters, &mut f)?;
     }
     if sel.solutions {
         println!("check 1: every solution passes every test of its chapter");

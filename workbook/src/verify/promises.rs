@@ -119,6 +119,7 @@ mod tests {
             says: format!("kept by {test}"),
             test: test.into(),
             mistakes: mistakes.iter().map(|m| m.to_string()).collect(),
+            cause: false,
         }
     }
 
