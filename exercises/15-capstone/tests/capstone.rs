@@ -228,6 +228,28 @@ fn the_two_programs_talk_and_resume() {
 }
 
 #[test]
+fn a_large_input_comes_back_whole() {
+    let files = Files::new().expect("certificates");
+    let server = Server::start(&files, &[]);
+    // Far more than the socket buffers of both directions hold: a client that sends it all
+    // before it reads waits on a server that waits on it.
+    const BYTES: usize = 24 * 1024 * 1024;
+    let input: Vec<u8> = (0..BYTES).map(|i| b'a' + (i % 26) as u8).collect();
+    let args = client_args(&files, server.addr, &["--timeout", "5"]);
+    let run = run_client(&args, &input, Duration::from_secs(40));
+    let out = run.stdout.as_bytes();
+    if !run.success() || out != input.as_slice() {
+        let same = out.iter().zip(&input).take_while(|(a, b)| a == b).count();
+        server.fail(&format!(
+            "tls-echo-client with 24 MiB on its standard input should print all of it back and              exit 0; it printed {} bytes (the first {same} right) and exited {:?}. Send a piece              at a time and read that piece's echo before the next: the server echoes as it              reads, so a client that sends everything first fills both directions' buffers and              both sides wait for ever. Stop sending only when the server has ended.\nclient: {}",
+            out.len(),
+            run.code(),
+            run.stderr
+        ));
+    }
+}
+
+#[test]
 fn s_client_is_served_and_resumes() {
     let files = Files::new().expect("certificates");
     let server = Server::start(&files, &[]);
@@ -695,6 +717,22 @@ fn peers_that_vanish_or_skip_close_notify_do_not_stop_the_server() {
             "a client that vanished mid-transfer ended neither cleanly nor with more than it \
              sent; the log says:\n  {}",
             logs[1].line
+        ));
+    }
+    // A record that does not decrypt: an error on the connection, not a quiet client.
+    let mut s = open(&c, server.addr, None).unwrap_or_else(|e| server.fail(&e));
+    s.write_all(b"ok\n").expect("send");
+    let mut line = [0u8; 3];
+    s.read_exact(&mut line).expect("the echo");
+    let forged = [&[0x17u8, 0x03, 0x03, 0x00, 0x20][..], &[0x55; 0x20]].concat();
+    s.get_mut().write_all(&forged).expect("send the forged record");
+    let logs = server.wait_logs(3, PEER_LIMIT);
+    if logs[2].get("end") != "error" {
+        server.fail(&format!(
+            "a client whose record fails to decrypt (someone tampered with the wire) should be \
+             logged end=error with the reason: only a read timeout means the client went \
+             quiet. The log says:\n  {}",
+            logs[2].line
         ));
     }
     still_serves(&server, "peers that vanished");

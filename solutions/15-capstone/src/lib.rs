@@ -866,7 +866,7 @@ pub fn exchange(
     }
     let mut stream: SslStream<TcpStream> = config.connect(host, tcp).map_err(handshake_failure)?;
     let mut echo = Vec::with_capacity(input.len());
-    for piece in input.chunks(CHUNK) {
+    'pieces: for piece in input.chunks(CHUNK) {
         stream.write_all(piece).map_err(io_failure("cannot send"))?;
         let want = echo.len() + piece.len();
         while echo.len() < want {
@@ -875,12 +875,10 @@ pub fn exchange(
                 .read(&mut buf)
                 .map_err(io_failure("cannot read the echo"))?;
             if n == 0 {
-                break;
+                // The server has ended: the rest of the input would go nowhere.
+                break 'pieces;
             }
             echo.extend_from_slice(&buf[..n]);
-        }
-        if echo.len() < want {
-            break;
         }
     }
     // Our close_notify says the input is complete; the server answers with its own after
