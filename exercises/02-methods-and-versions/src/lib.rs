@@ -116,7 +116,7 @@ pub fn client_context(range: Range, ca_file: &Path) -> Result<SslConnector, Erro
         "ch02: return a client context that speaks exactly the versions of `range` and trusts \
          `ca_file`. The flexible client method can speak every version, so both ends of the \
          range must be set on the builder: OpenSSL's security level will not remove TLS 1.0 for \
-         you (see the book, and `cargo run -p workbook -- hint 2`)"
+         you (see the book, and `cargo workbook hint 2`)"
     )
     // END EXERCISE
 }

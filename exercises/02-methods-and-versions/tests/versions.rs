@@ -117,15 +117,44 @@ fn learner_predicts(client: Range, server: Range) -> Option<Version> {
 
 /// Runs the handshake of `connector` against `addr` as "localhost"; the version or why not.
 fn handshake(connector: SslConnector, addr: std::net::SocketAddr) -> Result<String, String> {
+    handshake_at(connector, addr, None)
+}
+
+/// A handshake in which only the client's version range decides: the connection's security
+/// level is 0, as the old servers' is. From OpenSSL 3.1 on, the default level refuses TLS 1.0
+/// and 1.1 by itself, and a test of the learner's range would pass or fail for that alone.
+fn range_only_handshake(
+    connector: SslConnector,
+    addr: std::net::SocketAddr,
+) -> Result<String, String> {
+    handshake_at(connector, addr, Some(0))
+}
+
+fn handshake_at(
+    connector: SslConnector,
+    addr: std::net::SocketAddr,
+    level: Option<u32>,
+) -> Result<String, String> {
     testkit::call("the client handshake", move || {
         let tcp = TcpStream::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
         tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
         tcp.set_write_timeout(Some(IO_TIMEOUT)).ok();
-        match connector.connect(certs::HOST, tcp) {
+        let mut config = connector.configure().map_err(|e| explain::stack(&e))?;
+        if let Some(level) = level {
+            config.set_security_level(level);
+        }
+        match config.connect(certs::HOST, tcp) {
             Ok(tls) => Ok(tls.ssl().version_str().to_string()),
             Err(e) => Err(explain::handshake(&e)),
         }
     })
+}
+
+/// Whether this OpenSSL's default security level refuses TLS 1.0 and 1.1 by itself, even
+/// with RSA key transport: from 3.1 on (OpenSSL's change log: "SSL 3, TLS 1.0, TLS 1.1 and
+/// DTLS 1.0 are banned at security level 1 and above"). The book says so; 3.0 lets them in.
+fn default_level_refuses_old_versions() -> bool {
+    openssl::version::number() >= 0x3010_0000
 }
 
 /// The learner's client context for `case.ours` against `openssl s_server` started with
@@ -178,12 +207,27 @@ fn lab_server(version: Version) -> ReferenceServer {
 fn assert_a_default_client_would_accept(addr: std::net::SocketAddr, files: &Files, what: &str) {
     let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
     b.set_ca_file(files.path("ca.crt")).unwrap();
-    if let Err(e) = handshake(b.build(), addr) {
+    let connector = b.build();
+    // With the level at 0 only the version range decides, on every OpenSSL.
+    if let Err(e) = range_only_handshake(connector.clone(), addr) {
         panic!(
-            "the test's premise failed: a default SslConnector (no minimum version) could not \
-             reach {what}: {e}. The book says OpenSSL 3.0's default security level lets such a \
-             server through; on this OpenSSL ({}) it does not, so please report it.",
+            "the test's premise failed: a default SslConnector (no minimum version) at security \
+             level 0 could not reach {what}: {e}. On this OpenSSL ({}) something else refuses \
+             it, so please report it.",
             openssl::version::version()
+        );
+    }
+    // And at the default level, what the book says of this version.
+    let at_default = handshake(connector, addr);
+    let refuses = default_level_refuses_old_versions();
+    if at_default.is_ok() == refuses {
+        panic!(
+            "the book's claim failed: it says the default security level {} {what} on OpenSSL \
+             {}, and here ({}) a default SslConnector gave: {}. Please report it.",
+            if refuses { "refuses" } else { "lets through" },
+            if refuses { "3.1 and later" } else { "3.0" },
+            openssl::version::version(),
+            shown_outcome(&at_default)
         );
     }
 }
@@ -433,19 +477,19 @@ fn client_speaks_tls10_when_its_range_says_so() {
     let connector = testkit::call("client_context", move || client_context(range, &ca))
         .unwrap_or_else(|e| panic!("client_context({range}) failed: {}", explain::stack(&e)));
     let server = lab_server(Tls10);
-    let outcome = handshake(connector, server.addr);
+    // The security level is the test's to lower: the question is what the range says.
+    let outcome = range_only_handshake(connector, server.addr);
     if outcome.is_err() {
         // Is it the learner's range, or does this OpenSSL refuse TLS 1.0 by itself?
         let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
         b.set_ca_file(files.path("ca.crt")).unwrap();
         b.set_min_proto_version(Some(Tls10.to_ssl())).unwrap();
         b.set_max_proto_version(Some(Tls12.to_ssl())).unwrap();
-        if let Err(e) = handshake(b.build(), server.addr) {
+        if let Err(e) = range_only_handshake(b.build(), server.addr) {
             panic!(
-                "the test's premise failed: a client built the book's way for TLS 1.0 to 1.2 could \
-                 not reach the lab server for TLS 1.0 either: {e}. The book says OpenSSL 3.0's \
-                 default security level lets such a server through; on this OpenSSL ({}) it does \
-                 not, so please report it.",
+                "the test's premise failed: a client built the book's way for TLS 1.0 to 1.2, at \
+                 security level 0, could not reach the lab server for TLS 1.0 either: {e}. On this \
+                 OpenSSL ({}) something else refuses it, so please report it.",
                 openssl::version::version()
             );
         }
@@ -594,9 +638,10 @@ fn downgrade_message(v: &str, server: &str, transcript: &str) -> String {
     format!(
         "your modern client finished a {v} handshake with {server}, which offers nothing newer. \
          That is a downgrade: TLS 1.0 and 1.1 have no modern (AEAD) cipher suites, sign with \
-         MD5 and SHA-1, and TLS 1.0's CBC mode is what the BEAST attack broke. OpenSSL's default \
-         security level did not stop it (RSA key transport has no signature to refuse): only a \
-         minimum of TLS 1.2, set by you, does. \"Compatibility\" with such a server is exactly \
+         MD5 and SHA-1, and TLS 1.0's CBC mode is what the BEAST attack broke. The test ran it at \
+         security level 0: OpenSSL 3.0's default level lets it through (RSA key transport has \
+         no signature to refuse), and a deployment may lower the level. Only a minimum of TLS \
+         1.2, set by you, refuses it everywhere. \"Compatibility\" with such a server is exactly \
          what an attacker asks for.\n{transcript}"
     )
 }
@@ -610,7 +655,7 @@ fn modern_client_refuses_tls10_and_tls11_servers() {
     let args = ["-www", "-tls1", OLD_SUITE[0], OLD_SUITE[1]];
     let server = SServer::with_identity(&files, "server-rsa", &args);
     let shown_server = format!("`openssl s_server {}` (an RSA certificate)", args.join(" "));
-    if let Ok(v) = handshake(connector.clone(), server.addr) {
+    if let Ok(v) = range_only_handshake(connector.clone(), server.addr) {
         panic!(
             "{}",
             downgrade_message(&v, &shown_server, &server.transcript())
@@ -621,7 +666,7 @@ fn modern_client_refuses_tls10_and_tls11_servers() {
     // TLS 1.1: the book's lab server.
     let server = lab_server(Tls11);
     let shown_server = "the book's lab server for TLS 1.1 (AES128-SHA, security level 0)";
-    if let Ok(v) = handshake(connector, server.addr) {
+    if let Ok(v) = range_only_handshake(connector, server.addr) {
         panic!(
             "{}",
             downgrade_message(&v, shown_server, &format!("{:?}", server.log()))

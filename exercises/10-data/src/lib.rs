@@ -28,11 +28,11 @@ pub enum Verdict {
     Again,
     /// `ZERO_RETURN`: the peer's close_notify. Everything it sent has arrived.
     CleanEnd,
-    /// `SYSCALL` with no I/O error: TCP ended without close_notify. What arrived may be cut
-    /// short.
+    /// `SYSCALL` with no I/O error and nothing on OpenSSL's error stack: TCP ended without
+    /// close_notify. What arrived may be cut short.
     Truncated,
-    /// `SYSCALL` with an I/O error (a reset, a broken pipe), `SSL` (a protocol error) or
-    /// anything else: the connection is broken.
+    /// `SYSCALL` with an I/O error or a system error on the error stack (a reset, a broken
+    /// pipe), `SSL` (a protocol error) or anything else: the connection is broken.
     Broken,
 }
 
@@ -68,10 +68,11 @@ pub fn answer(request: &str) -> String {
 }
 
 /// Says what an error of `ssl_read` or `ssl_write` means, from its code (and, for
-/// `SYSCALL`, from whether an I/O error came with it).
+/// `SYSCALL`, from whether an I/O error or a system error came with it: OpenSSL 3.0 and 3.1
+/// hand a failed socket call back as the I/O error, 3.2 and later put it on the error stack).
 pub fn classify(e: &ssl::Error) -> Verdict {
     // BEGIN EXERCISE
-    todo!("ch10: say what this error means for the data: nothing moved yet and the call may be repeated (Again), the peer ended properly with close_notify (CleanEnd), TCP ended without close_notify and without an I/O error (Truncated: data may be missing), or anything else (Broken)")
+    todo!("ch10: say what this error means for the data: nothing moved yet and the call may be repeated (Again), the peer ended properly with close_notify (CleanEnd), TCP ended without close_notify, with no I/O error and no system error behind it (Truncated: data may be missing), or anything else (Broken)")
     // END EXERCISE
 }
 

@@ -725,7 +725,9 @@ fn peers_that_vanish_or_skip_close_notify_do_not_stop_the_server() {
     let mut line = [0u8; 3];
     s.read_exact(&mut line).expect("the echo");
     let forged = [&[0x17u8, 0x03, 0x03, 0x00, 0x20][..], &[0x55; 0x20]].concat();
-    s.get_mut().write_all(&forged).expect("send the forged record");
+    s.get_mut()
+        .write_all(&forged)
+        .expect("send the forged record");
     let logs = server.wait_logs(3, PEER_LIMIT);
     if logs[2].get("end") != "error" {
         server.fail(&format!(
