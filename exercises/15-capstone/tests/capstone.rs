@@ -132,6 +132,19 @@ fn command_lines_are_checked_and_documented() {
         text(&out.stderr).contains("missing.crt"),
         "and names the file"
     );
+    // A revocation list that does not read is refused at start, not taken for an empty one.
+    let ca = path(&files, "ca.crt");
+    let out = cmd(client_program())
+        .args(["--connect", "127.0.0.1:9", "--ca", &ca, "--crl", &garbage])
+        .output()
+        .expect("runs");
+    let err = text(&out.stderr);
+    assert!(
+        out.status.code() == Some(3) && err.contains("garbage.pem") && err.contains("revocation"),
+        "--crl with a file that holds no revocation list is exit code 3 and a sentence naming \
+         the file, before any connection: exited {:?}, said {err:?}",
+        out.status.code()
+    );
 
     // The right passphrase, in the variable: the server starts and serves.
     let mut args = server_args(&files);
