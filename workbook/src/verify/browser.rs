@@ -1,6 +1,7 @@
 //! Check 5, in the browser: every chapter's rendered page loads in headless Chromium at
 //! 1280 px, asks nothing of another machine, does not scroll sideways, has a search box whose
-//! index finds the page, and links only to pages that were rendered.
+//! index finds the page, and links only to pages that were rendered. Then every picture is
+//! measured (see [`super::pictures`]).
 //!
 //! How, offline: verify owns its rendering (`target/verify/book`), so it appends a small probe
 //! script to each chapter page. Chromium loads the page with `?search=WORD` (mdBook's searcher
@@ -99,6 +100,12 @@ pub(super) fn check_in_browser(out: &Path, chapters: &[Chapter], f: &mut Finding
          request, no sideways scrolling, search finds them, no dangling link",
         pages.len()
     );
+    // `out` is ROOT/target/verify/book: the pictures are the book's sources, measured in
+    // wrapper pages beside the rendering.
+    if let Some(root) = out.ancestors().nth(3) {
+        let scratch = out.with_file_name("pictures");
+        super::pictures::check_pictures(&browser, &root.join("book/src/img"), &scratch, f)?;
+    }
     Ok(())
 }
 

@@ -11,7 +11,9 @@
 //!    chapter missing from the manifest; the book builds; in headless Chromium at 1280 px
 //!    every chapter page renders with no request leaving the machine, no sideways scrolling,
 //!    a working search (the index is there and a search finds the page) and no link to a
-//!    page that was not rendered. Every OpenSSL name the tutorial uses (`book/openssl-names.txt`)
+//!    page that was not rendered. Every picture under `book/src/img`, measured there at
+//!    1280 px, has no label clipped, no two labels overlapping and no line through a label
+//!    (see [`pictures`]). Every OpenSSL name the tutorial uses (`book/openssl-names.txt`)
 //!    is named in the book and has a row, linked to a chapter, in the appendix.
 //! 6. Promises: every chapter lists at least one `[[promise]]`; each names a test of the
 //!    chapter's run and catalogued mistakes, and each of those mistakes is rejected by *that*
@@ -34,6 +36,7 @@ mod mistakes;
 pub mod mutants;
 mod names;
 mod pages;
+mod pictures;
 mod promises;
 mod todos;
 
