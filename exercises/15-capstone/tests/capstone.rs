@@ -298,12 +298,31 @@ fn s_client_is_served_and_resumes() {
     }
     let mut second_args = args;
     second_args.extend(["-sess_in".to_string(), peers::arg(&sess)]);
-    let second = peers::run_s_client(server.addr, &second_args, b"again\n", PEER_LIMIT);
+    let second = peers::run_s_client(server.addr, &second_args.clone(), b"again\n", PEER_LIMIT);
     if !second.stdout.contains("Reused, TLSv1.3") {
         server.fail(&format!(
             "openssl s_client offered the session the server gave it, and the server did not \
              resume it (s_client says New, not Reused).\n{}",
             second.transcript
+        ));
+    }
+    // bad-peers 23: the same session offered to another server process (its ticket keys are
+    // its own) is a full handshake, served, and logged as one.
+    let other = Server::start(&files, &[]);
+    let third = peers::run_s_client(other.addr, &second_args, b"elsewhere\n", PEER_LIMIT);
+    let logs = other.wait_logs(1, PEER_LIMIT);
+    if logs[0].get("bytes") != "10" || logs[0].get("resumed") != "no" {
+        other.fail(&format!(
+            "a session from another server is no use here: the server must do a full \
+             handshake, serve the client and log resumed=no (report what OpenSSL decided, \
+             session_reused(), not what the client offered). s_client said {}; the log \
+             says:\n  {}",
+            if third.stdout.contains("Reused") {
+                "Reused"
+            } else {
+                "New"
+            },
+            logs[0].line
         ));
     }
 }
