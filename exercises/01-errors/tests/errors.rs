@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use certs::{pki, Files};
-use ch01_errors::{describe_error, describe_stack, explain_handshake, init, read_certificate, LoadError};
+use ch01_errors::{
+    describe_error, describe_stack, explain_handshake, init, read_certificate, LoadError,
+};
 use openssl::error::ErrorStack;
 use openssl::ssl::{HandshakeError, SslConnector, SslFiletype, SslMethod};
 use openssl::x509::{X509VerifyResult, X509};
