@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use certs::{pki, Files};
-use ch01_errors::{describe_stack, explain_handshake, init, read_certificate, LoadError};
+use ch01_errors::{
+    describe_error, describe_stack, explain_handshake, init, read_certificate, LoadError,
+};
 use openssl::error::ErrorStack;
 use openssl::ssl::{HandshakeError, SslConnector, SslFiletype, SslMethod};
 use openssl::x509::{X509VerifyResult, X509};
@@ -435,6 +437,27 @@ fn describe_stack_keeps_the_file_name_openssl_recorded() {
             .iter()
             .filter_map(|e| e.data())
             .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn describe_stack_joins_the_errors_with_a_semicolon() {
+    // A CA file that does not exist: the system library's error carries the data
+    // "calling fopen(<path>, r)", with a comma of its own, and the BIO and X509 layers add
+    // theirs on top.
+    let files = Files::new().unwrap();
+    let missing = files.dir().join("missing-ca.crt");
+    let mut builder = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    let stack = builder.set_ca_file(&missing).unwrap_err();
+    let text = describe(stack.clone());
+    let each: Vec<String> = stack.errors().iter().map(describe_error).collect();
+    let want = each.join("; ");
+    assert!(
+        text == want,
+        "describe_stack should give each error as describe_error does, joined by \"; \" as \
+         its doc comment says: {want:?}. A comma is no separator, because the errors carry \
+         commas of their own (\"calling fopen(..., r)\"): with \", \" between them the reader \
+         cannot tell where one error ends and the next begins. It said {text:?}"
     );
 }
 

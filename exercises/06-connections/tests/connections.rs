@@ -15,7 +15,7 @@ use ch06_connections::{client_context, connect, Accepted, Server, Special};
 use openssl::ssl::{SslAcceptor, SslAcceptorBuilder, SslMethod, SslStream};
 use openssl::x509::X509;
 use testkit::peers::{self, Finished, Misbehaviour, SServer};
-use testkit::{panic_text, reference, IO_TIMEOUT};
+use testkit::{explain, panic_text, reference, IO_TIMEOUT};
 
 // No verdict here depends on the CAs this machine trusts (see the macro).
 testkit::no_system_trust!();
@@ -89,7 +89,7 @@ fn accept(server: &Arc<Server>, special: bool, limit: Duration) -> Result<Accept
     let s = server.clone();
     no_panic("Server::accept", move || {
         testkit::within(limit, "Server::accept", move || {
-            s.accept(special).map_err(|e| e.to_string())
+            s.accept(special).map_err(|e| explain::boxed(&*e))
         })
     })
 }
@@ -266,7 +266,7 @@ fn the_log_names_each_clients_address() {
             .map(|mut s: SslStream<TcpStream>| {
                 let _ = s.shutdown();
             })
-            .map_err(|e| e.to_string())
+            .map_err(|e| explain::handshake(&e))
     });
     let accepted = accept(&server, false, testkit::CALL_TIMEOUT);
     let _ = client.join();
@@ -335,7 +335,7 @@ fn learner_connect(
     let host = host.to_string();
     testkit::within(BOUND.max(timeout * 4), "connect", move || {
         let ctx = client_context(&ca).expect("client context");
-        connect(&ctx, addr, &host, timeout).map_err(|e| e.to_string())
+        connect(&ctx, addr, &host, timeout).map_err(|e| explain::boxed(&*e))
     })
 }
 
@@ -397,6 +397,50 @@ fn the_client_names_the_host_to_the_server() {
         "s_server received no host name in the ClientHello (SNI). A server with several \
          certificates picks one by that name; set it on the connection (set_hostname).\n{}",
         server.transcript()
+    );
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+}
+
+#[test]
+fn the_client_uses_the_host_name_it_was_given() {
+    // wrong.example: a certificate from the workbook's root for another name than
+    // localhost. Connecting as wrong.example, the client must send that name and check it.
+    // s_server prints the name it received only when it has a second certificate to choose
+    // (-servername with -cert2), so it gets the same one twice.
+    let files = Files::new().unwrap();
+    let host = "wrong.example";
+    let mut args = vec!["-servername".to_string(), host.into()];
+    args.extend(peers::identity_args(
+        &files,
+        "wrong-host",
+        "-cert2",
+        "-key2",
+        "-cert_chain",
+    ));
+    let mut server = SServer::with_identity(&files, "wrong-host", &args);
+    let mut stream = learner_connect(server.addr, &files, host, IO_TIMEOUT).unwrap_or_else(|e| {
+        panic!(
+            "your client, asked to connect to {host}, refused a good certificate for {host}: \
+             {e}. It checks a name of its own instead of the `host` it was given: a client \
+             that only ever accepts localhost can reach no other server. Give the connection \
+             `host`, both as SNI (set_hostname) and as the name to check \
+             (param_mut().set_host).\n{}",
+            server.transcript()
+        )
+    });
+    stream.write_all(b"hello from chapter 06\n").unwrap();
+    stream.flush().unwrap();
+    let seen = server.process.wait_for("hello from chapter 06", IO_TIMEOUT);
+    let _ = stream.shutdown();
+    seen.unwrap_or_else(|e| panic!("s_server did not receive the client's line: {e}"));
+    let transcript = server.transcript();
+    let wanted = format!("Hostname in TLS extension: \"{host}\"");
+    assert!(
+        transcript.contains(&wanted),
+        "your client was asked to connect to {host}, but its ClientHello did not name {host} \
+         (s_server prints `{wanted}` when it does). A server with several certificates picks \
+         one by that name (SNI), so it must be the `host` given, not a fixed one.\n{transcript}"
     );
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);

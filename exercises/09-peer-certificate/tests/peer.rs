@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use certs::Files;
 use ch09_peer_certificate::{
-    days_left, describe_own, fingerprint, peer_summary, PeerError, Summary,
+    common_name, days_left, describe_own, fingerprint, peer_summary, PeerError, Summary,
 };
 use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
@@ -141,11 +141,26 @@ fn unix_now() -> i64 {
 }
 
 /// A leaf signed by `certs`' root CA, valid from `from` to `until` seconds from now, with
-/// the CN and subject alternative names given; written into `dir` as NAME.crt and NAME.key.
+/// the subject `O = TLS Workbook, CN = cn` (no CN when `cn` is None) and the subject
+/// alternative names given; written into `dir` as NAME.crt and NAME.key.
 fn make_leaf(
     dir: &Path,
     name: &str,
     cn: Option<&str>,
+    dns: &[&str],
+    ips: &[&str],
+    validity: (i64, i64),
+) -> (X509, PathBuf) {
+    let mut subject = vec![("O", "TLS Workbook")];
+    subject.extend(cn.map(|cn| ("CN", cn)));
+    make_leaf_with_subject(dir, name, &subject, dns, ips, validity)
+}
+
+/// [`make_leaf`] with the subject's entries given, in order, as (short name, value).
+fn make_leaf_with_subject(
+    dir: &Path,
+    name: &str,
+    entries: &[(&str, &str)],
     dns: &[&str],
     ips: &[&str],
     (from, until): (i64, i64),
@@ -154,9 +169,8 @@ fn make_leaf(
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     let key: PKey<Private> = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
     let mut subject = X509NameBuilder::new().unwrap();
-    subject.append_entry_by_text("O", "TLS Workbook").unwrap();
-    if let Some(cn) = cn {
-        subject.append_entry_by_text("CN", cn).unwrap();
+    for (field, value) in entries {
+        subject.append_entry_by_text(field, value).unwrap();
     }
     let subject = subject.build();
     let mut b = X509Builder::new().unwrap();
@@ -636,6 +650,43 @@ fn days_left_rounds_down() {
     assert_eq!(
         ending_days, 0,
         "a certificate that expires in an hour has days_left 0 (its last day), not {ending_days}."
+    );
+}
+
+#[test]
+fn the_first_common_name_is_the_one_reported() {
+    // A subject with two CNs, and other entries before each: the organisation first, as in
+    // every workbook certificate, and an organisational unit between the two CNs.
+    let dir = scratch();
+    let (cert, crt) = make_leaf_with_subject(
+        dir.path(),
+        "two-cns",
+        &[
+            ("O", "TLS Workbook"),
+            ("CN", "first.example"),
+            ("OU", "Servers"),
+            ("CN", "localhost"),
+        ],
+        &["localhost"],
+        &[],
+        (-86_400, 90 * 86_400),
+    );
+    let subject = cert.clone();
+    let got = testkit::call("common_name", move || common_name(subject.subject_name()));
+    let print = openssl_x509(&crt);
+    assert_eq!(
+        got.as_deref(),
+        Some("first.example"),
+        "common_name should be the FIRST CN of the subject, as its doc comment says, but it \
+         returned {got:?}. This subject holds two CNs, each after another field ({}): the \
+         summary's name is the first CN, the one a reader of that line meets first. The last \
+         CN is another name, and the first entry may be no CN at all (here the organisation): \
+         take the first entry whose field is CN (entries_by_nid(Nid::COMMONNAME)).",
+        print
+            .text
+            .lines()
+            .find(|l| l.starts_with("subject="))
+            .unwrap_or("?")
     );
 }
 

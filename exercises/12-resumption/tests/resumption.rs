@@ -481,6 +481,74 @@ fn the_cache_keeps_sessions_by_host_and_offers_them() {
 }
 
 #[test]
+fn the_cache_keeps_a_session_for_each_host() {
+    let files = Files::new().expect("certificates");
+    let cache = SessionCache::new();
+    let ca = files.path("ca.crt");
+    let c2 = cache.clone();
+    let connector = testkit::call("caching_connector", move || caching_connector(&ca, &c2))
+        .unwrap_or_else(|e| panic!("caching_connector failed: {}", explain::stack(&e)));
+    // Two servers, each with its own certificate and its own tickets: localhost, and
+    // wrong.example (a certificate from the same root for that name). A session of one
+    // is worth nothing to the other.
+    let a = SServer::with_identity(&files, "server", &["-www", "-tls1_3"]);
+    let b = SServer::with_identity(&files, "wrong-host", &["-www", "-tls1_3"]);
+    let visits = [
+        (certs::HOST, a.addr),
+        ("wrong.example", b.addr),
+        (certs::HOST, a.addr),
+        ("wrong.example", b.addr),
+    ];
+    let mut reused = Vec::new();
+    for (host, addr) in visits {
+        let (c, k) = (connector.clone(), cache.clone());
+        let mut tls = testkit::call("connect_cached", move || connect_cached(&c, &k, host, addr))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "connect_cached to s_server as {host} failed: {e}\n{}",
+                    if host == certs::HOST {
+                        a.transcript()
+                    } else {
+                        b.transcript()
+                    }
+                )
+            });
+        tls.write_all(REQUEST).expect("send the request");
+        let mut page = Vec::new();
+        let _ = tls.read_to_end(&mut page);
+        reused.push(tls.ssl().session_reused());
+        let _ = tls.shutdown();
+    }
+    let sequence: Vec<String> = visits
+        .iter()
+        .zip(&reused)
+        .map(|((host, _), r)| format!("{host}: {}", if *r { "resumed" } else { "full" }))
+        .collect();
+    let why = match cache.len() {
+        0 => "Your cache is empty: the new-session callback never ran (OpenSSL calls it only \
+              when the client side of the session cache is on)."
+            .to_string(),
+        1 => "Your cache holds one session for the two hosts: it keeps every session under one \
+              name, so each host is offered the other's, which its server cannot use. Keep \
+              each session under the name its connection was made for \
+              (ssl.servername(NameType::HOST_NAME))."
+            .to_string(),
+        n => format!(
+            "Your cache holds {n} sessions, yet a visit that did not resume was not offered \
+             its own host's session: look it up by the `host` connect_cached was given."
+        ),
+    };
+    assert_eq!(
+        reused,
+        [false, false, true, true],
+        "a client that visits two hosts in turn (localhost, wrong.example, localhost, \
+         wrong.example) should resume each on its second visit, but through your cache the \
+         four handshakes were: {}. {why}",
+        sequence.join(", ")
+    );
+}
+
+#[test]
 fn a_session_travels_to_s_client_and_back_as_pem() {
     let files = Files::new().expect("certificates");
     let server = s_server(&files, "-tls1_3");
