@@ -6,6 +6,12 @@
 //! loop, the `chNN-resumption-server` program of the exercise and of the solution crate,
 //! built here with `--features bench-server`. Without chapter 12 their columns say so; an
 //! unsolved exercise says it is unsolved: no number is ever made up.
+//!
+//! A second table measures the capstone (chapter 15): `tls-echo-server` of the exercise and
+//! of the solution against `openssl s_server -rev` (which sends each line back reversed, as
+//! long as it came) with the same certificates, both requiring a client certificate: full
+//! and resumed handshakes per second (one line echoed each) and the bulk echo rate in MB/s
+//! (64 KiB of 1 KiB lines out, the same back, for the measured time).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use openssl::ssl::{SslConnector, SslMethod, SslSession, SslVersion};
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslSession, SslStream, SslVersion};
 
 use crate::manifest::Chapter;
 use crate::{grade, ui};
@@ -86,18 +92,7 @@ fn one(
     addr: SocketAddr,
     session: Option<&SslSession>,
 ) -> Result<(SslSession, bool)> {
-    let tcp = TcpStream::connect(addr).context("connect")?;
-    tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
-    tcp.set_write_timeout(Some(Duration::from_secs(10)))?;
-    tcp.set_nodelay(true)?;
-    let mut ssl = connector.configure()?.into_ssl("localhost")?;
-    if let Some(s) = session {
-        // SAFETY: the session came from a connection made with this same connector's context.
-        unsafe { ssl.set_session(s)? };
-    }
-    let mut tls = ssl
-        .connect(tcp)
-        .map_err(|e| anyhow!("handshake failed: {e}"))?;
+    let mut tls = open(connector, addr, session)?;
     tls.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
     let mut reply = Vec::new();
     let _ = tls.read_to_end(&mut reply);
@@ -109,6 +104,25 @@ fn one(
         .map(|s| s.to_owned())
         .ok_or_else(|| anyhow!("the connection has no session"))?;
     Ok((s, resumed))
+}
+
+/// A TLS connection to `addr` as `localhost`, offering `session`: the handshake done.
+fn open(
+    connector: &SslConnector,
+    addr: SocketAddr,
+    session: Option<&SslSession>,
+) -> Result<SslStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).context("connect")?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
+    tcp.set_write_timeout(Some(Duration::from_secs(10)))?;
+    tcp.set_nodelay(true)?;
+    let mut ssl = connector.configure()?.into_ssl("localhost")?;
+    if let Some(s) = session {
+        // SAFETY: the session came from a connection made with this same connector's context.
+        unsafe { ssl.set_session(s)? };
+    }
+    ssl.connect(tcp)
+        .map_err(|e| anyhow!("handshake failed: {e}"))
 }
 
 /// Handshakes against `addr` for `time`, full (`resume` false) or resumed.
@@ -124,7 +138,17 @@ pub fn measure(
     b.set_min_proto_version(Some(tls.version()))?;
     b.set_max_proto_version(Some(tls.version()))?;
     let connector = b.build();
-    let (mut session, _) = one(&connector, addr, None).context("the first connection")?;
+    measure_with(resume, time, |s| one(&connector, addr, s))
+}
+
+/// Connections made by `connect` for `time`, each offering the session of the one before
+/// when `resume` is set.
+fn measure_with(
+    resume: bool,
+    time: Duration,
+    mut connect: impl FnMut(Option<&SslSession>) -> Result<(SslSession, bool)>,
+) -> Result<Rate> {
+    let (mut session, _) = connect(None).context("the first connection")?;
     let start = Instant::now();
     let mut rate = Rate {
         handshakes: 0,
@@ -132,7 +156,7 @@ pub fn measure(
         resumed: 0,
     };
     while start.elapsed() < time {
-        let (s, resumed) = one(&connector, addr, resume.then_some(&session))?;
+        let (s, resumed) = connect(resume.then_some(&session))?;
         rate.handshakes += 1;
         if resumed {
             rate.resumed += 1;
@@ -168,18 +192,31 @@ fn chapter_server(
     files: &certs::Files,
 ) -> Result<testkit::process::Process> {
     let bin = format!("{package}-server");
+    let chain = files.path("server.chain.crt").display().to_string();
+    let key = files.path("server.key").display().to_string();
+    start_program(
+        root,
+        package,
+        &bin,
+        &["--features", "bench-server"],
+        &[chain, key],
+    )
+}
+
+/// Builds program `bin` of `package` (with `features`, cargo's flags) and starts it with
+/// `args`, until it prints its LISTENING line.
+fn start_program(
+    root: &Path,
+    package: &str,
+    bin: &str,
+    features: &[&str],
+    args: &[String],
+) -> Result<testkit::process::Process> {
     let out = grade::cargo()
         .current_dir(root)
-        .args([
-            "build",
-            "-q",
-            "-p",
-            package,
-            "--features",
-            "bench-server",
-            "--bin",
-            &bin,
-        ])
+        .args(["build", "-q", "-p", package])
+        .args(features)
+        .args(["--bin", bin])
         .output()
         .with_context(|| format!("cannot run cargo build -p {package}"))?;
     if !out.status.success() {
@@ -197,12 +234,10 @@ fn chapter_server(
         .map(PathBuf::from)
         .map(|t| if t.is_absolute() { t } else { root.join(t) })
         .unwrap_or_else(|| root.join("target"));
-    let program = target.join("debug").join(&bin);
-    let chain = files.path("server.chain.crt").display().to_string();
-    let key = files.path("server.key").display().to_string();
+    let program = target.join("debug").join(bin);
     let mut p = testkit::process::Process::try_spawn(
         &program.display().to_string(),
-        [chain, key],
+        args,
         &[("RUST_BACKTRACE", "0")],
     )
     .map_err(|e| anyhow!("{e}"))?;
@@ -326,8 +361,259 @@ pub fn run(root: &Path, chapters: &[Chapter], seconds: u64, tls: Tls) -> Result<
     print_row("yours", &yours, Some(&reference));
     print_row("reference solution", &solution, Some(&reference));
     print_row("openssl s_server", &Ok(reference), None);
+    if let Some(ch) = chapters.iter().find(|c| c.number == CAPSTONE) {
+        capstone(root, ch, &files, tls, time)?;
+    }
     println!(
         "\nThe numbers are this machine's, now: another program busy on the same cores lowers them."
     );
     Ok(())
+}
+
+/// The capstone's table: its servers and `openssl s_server -rev`, mutual TLS.
+fn capstone(
+    root: &Path,
+    ch: &Chapter,
+    files: &certs::Files,
+    tls: Tls,
+    time: Duration,
+) -> Result<()> {
+    println!(
+        "\nThe capstone (chapter {CAPSTONE}), {}, a client certificate required: handshakes per \
+         second\n(one line echoed each) and the bulk echo in MB/s (64 KiB of 1 KiB lines out, the \
+         same back).\n",
+        tls.name()
+    );
+    let spin = ui::spinner("openssl s_server -rev".into());
+    let server = s_server_rev(files)?;
+    let reference = capstone_row(server.addr, files, tls, time);
+    drop(server);
+    let reference = reference.context("measuring openssl s_server -rev")?;
+    spin.set_message("your tls-echo-server (chapter 15)");
+    let yours = measure_capstone(
+        root,
+        &ch.exercise_package(),
+        "tls-echo-server",
+        files,
+        tls,
+        time,
+    );
+    spin.set_message("the reference tls-echo-server (chapter 15)");
+    let solution = measure_capstone(
+        root,
+        &ch.solution_package(),
+        "tls-echo-server-solution",
+        files,
+        tls,
+        time,
+    );
+    spin.finish_and_clear();
+    println!(
+        "  {:<22} {:>9}  {:>9}  {:>11}",
+        "server", "full", "resumed", "bulk"
+    );
+    print_capstone_row("yours", &yours, Some(&reference));
+    print_capstone_row("reference solution", &solution, Some(&reference));
+    print_capstone_row("openssl s_server -rev", &Ok(reference), None);
+    Ok(())
+}
+
+/// Full and resumed handshakes, and the bulk rate, of one echo server.
+struct CapstoneRow {
+    handshakes: Row,
+    /// Megabytes (10^6 bytes) echoed per second.
+    bulk: f64,
+}
+
+/// `openssl s_server -rev` with the capstone's identity and its demand for a client
+/// certificate from the workbook's CA.
+fn s_server_rev(files: &certs::Files) -> Result<testkit::peers::SServer> {
+    let p = |n: &str| files.path(n).display().to_string();
+    let args = [
+        "-rev".to_string(),
+        "-cert".into(),
+        p("server-chain.chain.crt"),
+        // -cert reads the first certificate of the file only; the intermediate comes here.
+        "-cert_chain".into(),
+        p("server-chain.chain.crt"),
+        "-key".into(),
+        p("server-chain.key"),
+        "-Verify".into(),
+        "1".into(),
+        "-CAfile".into(),
+        p("ca.crt"),
+    ];
+    testkit::peers::SServer::try_start(&args)
+        .map_err(|e| anyhow!("{e}\n(`{} doctor` says how to install openssl)", ui::me()))
+}
+
+/// The measuring client of the capstone: `tls` only, trusting the workbook's root and
+/// presenting the workbook's client certificate.
+fn capstone_connector(files: &certs::Files, tls: Tls) -> Result<SslConnector> {
+    let mut b = SslConnector::builder(SslMethod::tls_client())?;
+    b.set_ca_file(files.path("ca.crt"))?;
+    b.set_certificate_file(files.path("client.crt"), SslFiletype::PEM)?;
+    b.set_private_key_file(files.path("client.key"), SslFiletype::PEM)?;
+    b.set_min_proto_version(Some(tls.version()))?;
+    b.set_max_proto_version(Some(tls.version()))?;
+    Ok(b.build())
+}
+
+/// One line: s_server -rev sends it back reversed, an echo server as it is; the same length.
+const LINE: &[u8] = b"hello, capstone\n";
+
+/// One echo connection: handshake, a line and its answer, close_notify both ways.
+fn echo_once(
+    connector: &SslConnector,
+    addr: SocketAddr,
+    session: Option<&SslSession>,
+) -> Result<(SslSession, bool)> {
+    let mut tls = open(connector, addr, session)?;
+    tls.write_all(LINE)?;
+    let mut back = [0u8; LINE.len()];
+    tls.read_exact(&mut back).context("the line's answer")?;
+    let resumed = tls.ssl().session_reused();
+    let _ = tls.shutdown();
+    let _ = tls.read_to_end(&mut Vec::new());
+    let s = tls
+        .ssl()
+        .session()
+        .map(|s| s.to_owned())
+        .ok_or_else(|| anyhow!("the connection has no session"))?;
+    Ok((s, resumed))
+}
+
+/// 64 lines of 1 KiB, none of them a command to s_server ("CLOSE" ends its connection).
+fn bulk_lines() -> Vec<u8> {
+    const LEN: usize = 1024;
+    (0..64 * LEN)
+        .map(|i| {
+            if i % LEN == LEN - 1 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            }
+        })
+        .collect()
+}
+
+/// MB/s echoed through one connection for `time`: 64 KiB out, then all of it back.
+fn bulk(connector: &SslConnector, addr: SocketAddr, time: Duration) -> Result<f64> {
+    let mut tls = open(connector, addr, None)?;
+    let out = bulk_lines();
+    let mut back = vec![0u8; out.len()];
+    let mut bytes = 0u64;
+    let start = Instant::now();
+    while start.elapsed() < time {
+        tls.write_all(&out)?;
+        tls.read_exact(&mut back).context("the echo of 64 KiB")?;
+        bytes += out.len() as u64;
+    }
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    let _ = tls.shutdown();
+    Ok(bytes as f64 / 1e6 / elapsed)
+}
+
+fn capstone_row(
+    addr: SocketAddr,
+    files: &certs::Files,
+    tls: Tls,
+    time: Duration,
+) -> Result<CapstoneRow> {
+    let connector = capstone_connector(files, tls)?;
+    let full =
+        measure_with(false, time, |s| echo_once(&connector, addr, s)).context("full handshakes")?;
+    let resumed = measure_with(true, time, |s| echo_once(&connector, addr, s))
+        .context("resumed handshakes")?;
+    let bulk = bulk(&connector, addr, time).context("the bulk echo")?;
+    Ok(CapstoneRow {
+        handshakes: Row { full, resumed },
+        bulk,
+    })
+}
+
+/// Builds and starts `bin` of the capstone's `package`; an error says why there is no
+/// number, in a line.
+fn measure_capstone(
+    root: &Path,
+    package: &str,
+    bin: &str,
+    files: &certs::Files,
+    tls: Tls,
+    time: Duration,
+) -> std::result::Result<CapstoneRow, String> {
+    let unsolved = |said: &str| {
+        said.contains("not yet implemented")
+            .then(|| "not solved yet: the exercise still has its todo!()s".to_string())
+    };
+    let p = |n: &str| files.path(n).display().to_string();
+    let args = [
+        "--cert".to_string(),
+        p("server-chain.chain.crt"),
+        "--key".into(),
+        p("server-chain.key"),
+        "--client-ca".into(),
+        p("ca.crt"),
+        "--port".into(),
+        "0".into(),
+    ];
+    let server = start_program(root, package, bin, &[], &args).map_err(|e| {
+        let e = format!("{e:#}");
+        unsolved(&e).unwrap_or_else(|| e.lines().next().unwrap_or("").to_string())
+    })?;
+    let addr = listening(&server).map_err(|e| format!("{e:#}"))?;
+    capstone_row(addr, files, tls, time).map_err(|e| {
+        let said = server.stderr();
+        unsolved(&said).unwrap_or_else(|| format!("{e:#}"))
+    })
+}
+
+fn print_capstone_row(
+    name: &str,
+    r: &std::result::Result<CapstoneRow, String>,
+    reference: Option<&CapstoneRow>,
+) {
+    match r {
+        Ok(row) => {
+            let h = &row.handshakes;
+            let mut notes = Vec::new();
+            if let Some(s) = reference {
+                let x = |a: f64, b: f64| a / b.max(1e-9);
+                notes.push(format!(
+                    "{:.2}x, {:.2}x and {:.2}x s_server",
+                    x(h.full.per_second(), s.handshakes.full.per_second()),
+                    x(h.resumed.per_second(), s.handshakes.resumed.per_second()),
+                    x(row.bulk, s.bulk)
+                ));
+            }
+            if h.resumed.resumed < h.resumed.handshakes {
+                notes.push(format!(
+                    "{} of {} did not resume",
+                    h.resumed.handshakes - h.resumed.resumed,
+                    h.resumed.handshakes
+                ));
+            }
+            let note = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("({})", notes.join("; "))
+            };
+            println!(
+                "  {:<22} {:>9}  {:>9}  {:>6.0} MB/s  {}",
+                name,
+                cell(&h.full),
+                cell(&h.resumed),
+                row.bulk,
+                ui::dim(note)
+            );
+        }
+        Err(why) => println!(
+            "  {:<22} {:>9}  {:>9}  {:>11}  {}",
+            name,
+            "-",
+            "-",
+            "-",
+            ui::dim(why)
+        ),
+    }
 }
