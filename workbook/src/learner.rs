@@ -12,6 +12,10 @@ use crate::manifest::Chapter;
 use crate::state::{self, State, Status};
 use crate::ui;
 
+/// How many groups of failures `check` shows with their sentence before it names the rest:
+/// with the first one whole, about 40 lines, one screen.
+const SHOWN_GROUPS: usize = 8;
+
 /// A grade, and whether it was remembered. It is not when the files changed while cargo
 /// was running (the verdict may be for a mix of old and new), nor when the run gave no
 /// verdict at all ([`Report::aborted`]: a killed test program, a missing `openssl`, a
@@ -296,6 +300,20 @@ pub fn explain_with(ch: &Chapter, r: &Report, state: &State, verbose: bool) -> S
         let state_dir = state.path().parent().unwrap_or(Path::new("."));
         let mut shown_whole = 0;
         for (i, g) in groups.iter().enumerate() {
+            if !verbose && i == SHOWN_GROUPS {
+                // One screen: the rest by name only.
+                let rest: Vec<&str> = groups[i..]
+                    .iter()
+                    .flat_map(|g| g.tests.iter().map(String::as_str))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "\n  {} {}",
+                    ui::bad(format!("✗ {} more:", rest.len())),
+                    rest.join(", ")
+                );
+                break;
+            }
             out.push('\n');
             for name in &g.tests {
                 let _ = writeln!(out, "  {} {}", ui::bad("✗"), ui::strong(name));

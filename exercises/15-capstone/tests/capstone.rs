@@ -254,7 +254,11 @@ fn a_large_input_comes_back_whole() {
     if !run.success() || out != input.as_slice() {
         let same = out.iter().zip(&input).take_while(|(a, b)| a == b).count();
         server.fail(&format!(
-            "tls-echo-client with 24 MiB on its standard input should print all of it back and              exit 0; it printed {} bytes (the first {same} right) and exited {:?}. Send a piece              at a time and read that piece's echo before the next: the server echoes as it              reads, so a client that sends everything first fills both directions' buffers and              both sides wait for ever. Stop sending only when the server has ended.\nclient: {}",
+            "tls-echo-client with 24 MiB on its standard input should print all of it back and \
+             exit 0; it printed {} bytes (the first {same} right) and exited {:?}. Send a piece \
+             at a time and read that piece's echo before the next: the server echoes as it reads, \
+             so a client that sends everything first fills both directions' buffers and both \
+             sides wait for ever. Stop sending only when the server has ended.\nclient: {}",
             out.len(),
             run.code(),
             run.stderr
