@@ -49,6 +49,9 @@ pub fn spawn_tied(mut cmd: Command) -> io::Result<Child> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
+        // Its own process group, so that the guard kills what it starts too (a `sh -c`
+        // leaves its `sleep` behind otherwise). Its stdin is a pipe, never the terminal.
+        cmd.process_group(0);
         // SAFETY: getpid/prctl/getppid/_exit are async-signal-safe, as pre_exec requires.
         let parent = unsafe { libc::getpid() };
         unsafe {
@@ -323,7 +326,15 @@ pub fn whole_line_after(text: &str, prefix: &str) -> Option<String> {
 impl Drop for Process {
     fn drop(&mut self) {
         self.stdin = None;
-        if self.try_status().is_none() {
+        let running = self.try_status().is_none();
+        #[cfg(target_os = "linux")]
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // The whole group: the program and whatever it started. While any of them
+            // lives, the group's id cannot name another process.
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
+        if running {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }

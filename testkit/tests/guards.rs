@@ -126,6 +126,25 @@ fn a_peer_started_on_a_thread_that_ends_keeps_running() {
         .expect("the peer still accepts connections");
 }
 
+/// A guard kills what its program started too: here the `sleep` of a `sh -c`, which
+/// `.ci/run` once found still running after the tests had ended.
+#[cfg(target_os = "linux")]
+#[test]
+fn what_a_peer_started_dies_with_its_guard() {
+    let mut p = Process::spawn("sh", ["-c", "sleep 30 & echo CHILD $!; wait"]);
+    let child: u32 = p
+        .wait_for_line("CHILD ", Duration::from_secs(5))
+        .expect("sh says its child's pid")
+        .parse()
+        .expect("a pid");
+    assert!(!gone(child), "the child runs while its guard lives");
+    drop(p);
+    assert!(
+        wait_gone(child, Duration::from_secs(2)),
+        "the guard killed sh, and its child {child} lived on"
+    );
+}
+
 /// `.ci/run` tells the tests' processes from any other `openssl` by this variable.
 #[cfg(target_os = "linux")]
 #[test]
