@@ -135,6 +135,44 @@ fn a_tcp_close_without_close_notify_is_truncation() {
     );
 }
 
+/// A peer that completes its handshake and never reads: the client's writes fill both
+/// socket buffers, and the write timeout turns the next write into WANT_WRITE.
+#[test]
+fn a_full_send_buffer_is_again() {
+    let files = Files::new().expect("certificates");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let acc = acceptor(&files);
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let tls = accept(&acc, &listener);
+        let _ = wait.recv_timeout(Duration::from_secs(20));
+        drop(tls);
+    });
+    let mut tls = connect(&files, addr, IO_TIMEOUT);
+    tls.get_ref().set_write_timeout(Some(SHORT)).ok();
+    let chunk = vec![0u8; 64 * 1024];
+    let mut error = None;
+    for _ in 0..2048 {
+        if let Err(e) = tls.ssl_write(&chunk) {
+            error = Some(e);
+            break;
+        }
+    }
+    let _ = done.send(());
+    let _ = peer.join();
+    let e = error.expect("128 MiB went to a peer that never reads, and no write timed out");
+    let (v, shown) = classify_now(e);
+    assert_eq!(
+        v,
+        Verdict::Again,
+        "the peer reads nothing, so the socket's buffers filled and the write timeout \
+         expired: ssl_write ended with {shown}. WANT_WRITE, like WANT_READ, means nothing \
+         moved this time: the connection is whole, and on a non-blocking socket you write \
+         again once it is writable. Calling it broken throws a good connection away."
+    );
+}
+
 #[test]
 fn a_silent_peer_is_again() {
     let files = Files::new().expect("certificates");
