@@ -253,6 +253,12 @@ fn listening(p: &testkit::process::Process) -> Result<SocketAddr> {
         .ok_or_else(|| anyhow!("no address in the server's output:\n{}", p.transcript()))
 }
 
+/// What a chapter's server said, when it says the exercise is unsolved: that, in a line.
+fn unsolved(said: &str) -> Option<String> {
+    said.contains("not yet implemented")
+        .then(|| "not solved yet: the exercise still has its todo!()s".to_string())
+}
+
 /// Measures one of chapter 12's servers; an error says why there is no number, in a line.
 fn measure_chapter(
     root: &Path,
@@ -261,10 +267,6 @@ fn measure_chapter(
     tls: Tls,
     time: Duration,
 ) -> std::result::Result<Row, String> {
-    let unsolved = |said: &str| {
-        said.contains("not yet implemented")
-            .then(|| "not solved yet: the exercise still has its todo!()s".to_string())
-    };
     let p = chapter_server(root, package, files).map_err(|e| {
         let e = format!("{e:#}");
         unsolved(&e).unwrap_or_else(|| e.lines().next().unwrap_or("").to_string())
@@ -542,10 +544,6 @@ fn measure_capstone(
     tls: Tls,
     time: Duration,
 ) -> std::result::Result<CapstoneRow, String> {
-    let unsolved = |said: &str| {
-        said.contains("not yet implemented")
-            .then(|| "not solved yet: the exercise still has its todo!()s".to_string())
-    };
     let p = |n: &str| files.path(n).display().to_string();
     let args = [
         "--cert".to_string(),
