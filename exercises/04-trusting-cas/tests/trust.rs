@@ -187,16 +187,55 @@ fn a_server_signed_by_the_ca_verifies_through_the_folder() {
     }
 }
 
+/// A self-signed CA whose subject-name hash starts with a 0, written into the certificate
+/// set's folder; returns its file name. The names are tried in turn until one hashes so
+/// (one in sixteen does): a hash printed without its leading zeros names another file.
+fn zero_hash_ca(files: &Files) -> String {
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+    for n in 0..4096 {
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", &format!("TLS Workbook CA number {n}"))
+            .unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(2).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let cert = b.build();
+        if cert.subject_name_hash() < 0x1000_0000 {
+            let file = "zero-hash-ca.crt".to_string();
+            fs::write(files.dir().join(&file), cert.to_pem().unwrap()).unwrap();
+            return file;
+        }
+    }
+    panic!("no name of 4096 hashed to a leading zero")
+}
+
 #[test]
 fn hash_names_match_openssl_x509_hash() {
     let files = Files::new().unwrap();
     let ca = X509::from_pem(&fs::read(files.path("ca.crt")).unwrap()).unwrap();
     let first = testkit::call("hash_name", move || hash_name(&ca));
+    let zero = zero_hash_ca(&files);
     for name in [
         "ca.crt",
         "intermediate.crt",
         "server.crt",
         "client-chain.crt",
+        zero.as_str(),
     ] {
         let cert = X509::from_pem(&fs::read(files.path(name)).unwrap()).unwrap();
         let ours = if name == "ca.crt" {
