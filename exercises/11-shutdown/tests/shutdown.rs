@@ -104,6 +104,45 @@ fn shown(r: &Received) -> String {
     )
 }
 
+/// A peer that never answers a close_notify, and keeps TCP open: a one-way close must not
+/// wait for it.
+#[test]
+fn a_one_way_close_does_not_wait_for_an_answer() {
+    let files = Files::new().expect("certificates");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let acc = acceptor(&files);
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let peer = thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(IO_TIMEOUT)).ok();
+        let tls = acc.accept(tcp);
+        // Reads nothing, answers nothing, closes nothing, until the test is done.
+        let _ = wait.recv_timeout(IO_TIMEOUT * 2);
+        drop(tls);
+    });
+    let tls = connect(&connector(&files), addr);
+    let start = std::time::Instant::now();
+    let result = testkit::call("close_one_way", move || close_one_way(tls));
+    let took = start.elapsed();
+    let _ = done.send(());
+    let _ = peer.join();
+    assert!(
+        took < Duration::from_secs(2),
+        "close_one_way against a peer that never answers took {:.1} s and returned {result:?}. \
+         A one-way close sends our close_notify and is done: waiting for the peer's answer \
+         (a second shutdown()) hangs on a peer that never sends one, up to the read timeout \
+         ({} s here) or for ever without one.",
+        took.as_secs_f64(),
+        IO_TIMEOUT.as_secs()
+    );
+    assert!(
+        result.is_ok(),
+        "close_one_way sent its close_notify to a live peer and should return Ok, not \
+         {result:?}"
+    );
+}
+
 #[test]
 fn a_one_way_close_sends_close_notify_to_s_client() {
     let files = Files::new().expect("certificates");
